@@ -1,0 +1,72 @@
+/**
+ * Typed errors thrown by the runtime. Library code never exits the process;
+ * callers (CLI, extension host) decide how to present these.
+ */
+export type Pix2StructErrorCode =
+  | 'CHECKPOINT_INVALID'
+  | 'CONFIG_INVALID'
+  | 'IMAGE_INVALID'
+  | 'INPUT_INVALID'
+  | 'SESSION_FAILED'
+  | 'ABORTED'
+  | 'USAGE';
+
+export class Pix2StructError extends Error {
+  constructor(
+    readonly code: Pix2StructErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A checkpoint file is missing, truncated, malformed or disagrees with its config. */
+export class CheckpointError extends Pix2StructError {
+  constructor(
+    readonly file: string,
+    message: string,
+    readonly tensor?: string,
+    options?: { cause?: unknown },
+  ) {
+    super('CHECKPOINT_INVALID', `${file}${tensor ? ` (tensor "${tensor}")` : ''}: ${message}`, options);
+  }
+}
+
+export class ConfigError extends Pix2StructError {
+  constructor(readonly file: string, message: string) {
+    super('CONFIG_INVALID', `${file}: ${message}`);
+  }
+}
+
+export class ImageError extends Pix2StructError {
+  constructor(readonly source: string, message: string, options?: { cause?: unknown }) {
+    super('IMAGE_INVALID', `${source}: ${message}`, options);
+  }
+}
+
+/** A tensor handed to an ONNX session has the wrong name, dtype or shape. */
+export class SessionInputError extends Pix2StructError {
+  constructor(message: string) {
+    super('INPUT_INVALID', message);
+  }
+}
+
+export class SessionError extends Pix2StructError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SESSION_FAILED', message, options);
+  }
+}
+
+export class AbortError extends Pix2StructError {
+  constructor(message = 'generation was cancelled') {
+    super('ABORTED', message);
+  }
+}
+
+export class UsageError extends Pix2StructError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}

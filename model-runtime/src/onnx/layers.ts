@@ -1,0 +1,67 @@
+import type { GraphBuilder } from './graph-builder';
+
+/** torch.finfo(float32).min: what transformers adds to masked attention scores. */
+export const FLOAT32_MIN = -3.4028234663852886e38;
+
+/** Creates each weight's initializer once and returns its name. */
+export type WeightLookup = (name: string) => string;
+
+/** T5-style RMSNorm: x / sqrt(mean(x^2) + eps) * weight, no mean subtraction, no bias. */
+export function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number): string {
+  return g.op('SimplifiedLayerNormalization', [x, weight], { axis: -1, epsilon: { float: eps } }, 'rmsnorm');
+}
+
+/** torch Linear without bias; the weight stays in its [out, in] layout (transB). */
+export function linear(g: GraphBuilder, x: string, weight: string): string {
+  return g.op('FusedMatMul', [x, weight], { transB: 1 }, 'linear');
+}
+
+/** [B, T, heads*dKv] -> [B, heads, T, dKv], or [B, heads, dKv, T] when `keyLayout`. */
+export function splitHeads(g: GraphBuilder, x: string, heads: number, dKv: number, keyLayout = false): string {
+  const shaped = g.op('Reshape', [x, g.constInt64([0, 0, heads, dKv])]);
+  return g.op('Transpose', [shaped], { perm: keyLayout ? [0, 2, 3, 1] : [0, 2, 1, 3] });
+}
+
+/** [B, heads, T, dKv] -> [B, T, heads*dKv]. */
+export function mergeHeads(g: GraphBuilder, x: string, heads: number, dKv: number): string {
+  const t = g.op('Transpose', [x], { perm: [0, 2, 1, 3] });
+  return g.op('Reshape', [t, g.constInt64([0, 0, heads * dKv])]);
+}
+
+/**
+ * Unscaled dot-product attention as T5/Pix2Struct computes it (no 1/sqrt(d)).
+ * q: [B, h, T, d], kT: [B|1, h, d, S], v: [B|1, h, S, d], bias broadcastable to [B, h, T, S].
+ */
+export function attention(g: GraphBuilder, q: string, kT: string, v: string, bias: string): string {
+  const scores = g.op('Add', [g.op('MatMul', [q, kT], {}, 'scores'), bias]); // [B, h, T, S]
+  const probs = g.op('Softmax', [scores], { axis: -1 }, 'probs');
+  return g.op('MatMul', [probs, v], {}, 'context'); // [B, h, T, d]
+}
+
+/** Additive key mask from a 0/1 float mask [B, S]: 0 where kept, float32 min where masked -> [B, 1, 1, S]. */
+export function keyMaskBias(g: GraphBuilder, mask: string): string {
+  const inverted = g.op('Sub', [g.constFloat([1], []), mask]);
+  const bias = g.op('Mul', [inverted, g.constFloat([FLOAT32_MIN], [])]);
+  return g.op('Unsqueeze', [bias, g.constInt64([1, 2])], {}, 'key_mask_bias');
+}
+
+/** Gated MLP: wo(act(wi_0 x) * wi_1 x). */
+export function gatedMlp(g: GraphBuilder, x: string, wi0: string, wi1: string, wo: string, act: string): string {
+  const gate = activation(g, linear(g, x, wi0), act);
+  const up = linear(g, x, wi1);
+  return linear(g, g.op('Mul', [gate, up]), wo);
+}
+
+function activation(g: GraphBuilder, x: string, act: string): string {
+  switch (act) {
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+      return g.op('Gelu', [x], { approximate: 'tanh' });
+    case 'gelu':
+      return g.op('Gelu', [x]);
+    case 'relu':
+      return g.op('Relu', [x]);
+    default:
+      throw new Error(`unsupported activation ${act}`);
+  }
+}
