@@ -34,7 +34,8 @@ export interface GenerateResult {
   steps: TopK[] | null;
   /** Beam search only. */
   sequenceScore: number | null;
-  timingsMs: { encoder: number; decoder: number };
+  /** Wall time of the decoding loop. */
+  decodeMs: number;
 }
 
 /** An encoded image: encoder states plus the cross-attention K/V every decoding step reuses. */
@@ -101,7 +102,7 @@ export class Pix2StructModel {
     const start = performance.now();
     if (numBeams === 1) {
       const { tokenIds, steps } = await greedySearch(decoder, limits, options.onToken);
-      return { tokenIds, steps, sequenceScore: null, timingsMs: { encoder: 0, decoder: performance.now() - start } };
+      return { tokenIds, steps, sequenceScore: null, decodeMs: performance.now() - start };
     }
     const beamOptions: BeamOptions = {
       numBeams,
@@ -110,7 +111,7 @@ export class Pix2StructModel {
     };
     const { tokenIds, sequenceScore } = await beamSearch(decoder, limits, beamOptions);
     tokenIds.slice(1).forEach((tokenId, step) => options.onToken?.({ step, tokenId }));
-    return { tokenIds, steps: null, sequenceScore, timingsMs: { encoder: 0, decoder: performance.now() - start } };
+    return { tokenIds, steps: null, sequenceScore, decodeMs: performance.now() - start };
   }
 
   async release(): Promise<void> {

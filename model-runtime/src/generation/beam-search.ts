@@ -63,7 +63,7 @@ export async function beamSearch(decoder: DecoderStepper, limits: GenerationLimi
   const finished = new FinishedHypotheses(options, maxLength);
   let sequences = Array.from({ length: numBeams }, () => [limits.decoderStartTokenId]);
   // Identical beams at the start: only the first may spread, as in transformers.
-  let beamScores = Array.from({ length: numBeams }, (_, i) => (i === 0 ? 0 : -1e9));
+  let beamScores: number[] = Array.from({ length: numBeams }, (_, i) => (i === 0 ? 0 : -1e9));
   let tokens = sequences.map((s) => s[s.length - 1]!);
   let reorder: number[] | undefined;
   let done = false;

@@ -43,7 +43,7 @@ export function buildCrossKvGraph(g: GraphBuilder, cfg: TextConfig, encoderHidde
  * Cross K/V and the encoder mask may have batch 1 and broadcast over beams.
  */
 export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: WeightLookup): void {
-  const { numHeads: h, dKv: d, hiddenSize: H, layerNormEpsilon: eps } = cfg;
+  const { numHeads: h, dKv: d, layerNormEpsilon: eps } = cfg;
   const ids = g.input(DECODER_IO.inputIds, 'int64', ['batch', 'tokens']); // [B, T]
   const encMask = g.input(DECODER_IO.encoderMask, 'float', ['cross_batch', 'patches']); // [Bc, P]
   const buckets = g.input(DECODER_IO.positionBuckets, 'int64', ['tokens', 'total']); // [T, S]

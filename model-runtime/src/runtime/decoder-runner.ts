@@ -93,5 +93,3 @@ export class DecoderRunner implements DecoderStepper {
     this.pastValues = this.pastValues.map(gather);
   }
 }
-
-export { CROSS_KV_IO };

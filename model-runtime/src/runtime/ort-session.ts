@@ -39,6 +39,7 @@ export class ModelSession {
         intraOpNumThreads: options.threads ?? 0,
         interOpNumThreads: 1,
         executionMode: 'sequential',
+        enableCpuMemArena: process.env.P2S_ARENA === '1',
       });
       return new ModelSession(label, session);
     } catch (err) {

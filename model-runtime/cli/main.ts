@@ -1,0 +1,132 @@
+import * as fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint';
+import { Pix2StructError, UsageError } from '../src/errors';
+import { Pix2StructModel } from '../src/model';
+import { preprocessImage } from '../src/preprocess/index';
+import { TextDecoder } from '../src/tokenizer';
+
+const USAGE = `usage:
+  pix2struct generate --model DIR --image PATH [--text Q] [--max-patches N] [--num-beams K]
+                      [--max-new-tokens N] [--eos-token-id ID] [--threads N] [--cache-dir DIR] --json
+  pix2struct preprocess --model DIR --image PATH [--text Q] [--max-patches N] --out FILE`;
+
+type Flags = Record<string, string | boolean | undefined>;
+
+function positiveInt(flags: Flags, name: string): number | undefined {
+  const raw = flags[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+function nonNegativeInt(flags: Flags, name: string): number | undefined {
+  const raw = flags[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a token id (a non-negative integer), got "${raw}"`);
+  return Number(raw);
+}
+
+function required(flags: Flags, name: string): string {
+  const v = flags[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+const COMMON = {
+  model: { type: 'string' },
+  image: { type: 'string' },
+  text: { type: 'string' },
+  'max-patches': { type: 'string' },
+  threads: { type: 'string' },
+  'cache-dir': { type: 'string' },
+} as const;
+
+function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>): Flags {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Flags;
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]!);
+  }
+}
+
+async function prepare(flags: Flags) {
+  const checkpoint = loadCheckpoint(required(flags, 'model'));
+  const text = flags.text as string | undefined;
+  if (checkpoint.config.isVqa && text === undefined) throw new UsageError('this is a VQA checkpoint: pass the question with --text');
+  const started = performance.now();
+  const image = await preprocessImage(required(flags, 'image'), checkpoint.preprocessor, {
+    maxPatches: positiveInt(flags, 'max-patches'),
+    headerText: text,
+  });
+  return { checkpoint, image, preprocessMs: performance.now() - started };
+}
+
+async function generateCommand(argv: string[]): Promise<void> {
+  const flags = parse(argv, {
+    ...COMMON,
+    'num-beams': { type: 'string' },
+    'max-new-tokens': { type: 'string' },
+    'eos-token-id': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (!flags.json) throw new UsageError('generate prints JSON only: pass --json');
+  const { checkpoint, image, preprocessMs } = await prepare(flags);
+  const model = await Pix2StructModel.load(checkpoint.dir, { threads: positiveInt(flags, 'threads'), cacheDir: flags['cache-dir'] as string | undefined });
+  try {
+    const encodeStart = performance.now();
+    const encoding = await model.encode(image);
+    const encoderMs = performance.now() - encodeStart;
+    const result = await model.generate(encoding, {
+      numBeams: positiveInt(flags, 'num-beams'),
+      maxNewTokens: positiveInt(flags, 'max-new-tokens'),
+      eosTokenId: nonNegativeInt(flags, 'eos-token-id'),
+    });
+    const text = checkpoint.tokenizerFile ? TextDecoder.load(checkpoint.tokenizerFile).decode(result.tokenIds) : null;
+    const output = {
+      token_ids: result.tokenIds,
+      text,
+      steps: result.steps?.map((s) => ({ ids: s.ids, logits: s.values })) ?? null,
+      sequence_score: result.sequenceScore,
+      timings_ms: { preprocess: preprocessMs, encoder: encoderMs, decoder: result.decodeMs },
+    };
+    process.stdout.write(`${JSON.stringify(output)}\n`);
+  } finally {
+    await model.release();
+  }
+}
+
+async function preprocessCommand(argv: string[]): Promise<void> {
+  const flags = parse(argv, { ...COMMON, out: { type: 'string' } });
+  const out = required(flags, 'out');
+  const { image } = await prepare(flags);
+  const asBytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength); // little-endian hosts only
+  fs.writeFileSync(out, asBytes(image.flattenedPatches));
+  fs.writeFileSync(`${out}.mask`, asBytes(image.attentionMask));
+  process.stdout.write(`${JSON.stringify({ rows: image.rows, cols: image.cols, num_patches: image.numPatches })}\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'generate') await generateCommand(rest);
+    else if (command === 'preprocess') await preprocessCommand(rest);
+    else if (command === '--help' || command === '-h' || command === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    } else throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
+    return 0;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const hint = err instanceof UsageError ? ' (see pix2struct --help)' : '';
+    process.stderr.write(`pix2struct: error: ${message.replace(/\s*\n\s*/g, ' ')}${hint}\n`);
+    return err instanceof UsageError ? 2 : err instanceof Pix2StructError ? 1 : 70;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

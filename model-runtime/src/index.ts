@@ -1,0 +1,10 @@
+/** Public API of the Pix2Struct runtime: a pure Node library (no vscode). */
+export { loadCheckpoint, type Checkpoint } from './checkpoint/checkpoint';
+export type { GenerationDefaults, Pix2StructConfig, PreprocessorConfig } from './checkpoint/config';
+export * from './errors';
+export type { TopK } from './generation/logits';
+export type { TokenCallback, TokenEvent } from './generation/streamer';
+export { Pix2StructModel, type GenerateOptions, type GenerateResult, type ImageEncoding, type LoadOptions } from './model';
+export { defaultCacheDir } from './onnx/graph-cache';
+export { preprocessImage, type PreprocessedImage, type PreprocessOptions, type RgbImage } from './preprocess/index';
+export { TextDecoder } from './tokenizer';

@@ -1,0 +1,24 @@
+// Bundles the CLI (and later the extension) with esbuild; native modules stay external.
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
+const dist = path.join(root, 'dist');
+fs.rmSync(dist, { recursive: true, force: true });
+
+await esbuild.build({
+  entryPoints: { cli: path.join(root, 'model-runtime/cli/main.ts') },
+  outdir: dist,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external: ['onnxruntime-node', 'sharp'],
+  banner: { js: '#!/usr/bin/env node' },
+  logLevel: 'warning',
+});
+fs.chmodSync(path.join(dist, 'cli.js'), 0o755);
+// The header renderer loads its font from dist/assets/fonts when bundled.
+fs.cpSync(path.join(root, 'model-runtime/assets'), path.join(dist, 'assets'), { recursive: true });

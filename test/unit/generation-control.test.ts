@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { AbortError } from '../../model-runtime/src/errors';
+import { Pix2StructModel, type ImageEncoding } from '../../model-runtime/src/model';
+import { MODEL_DIR, modelRef, readReference, tempDir } from '../helpers/fixture';
+
+describe('streaming and cancellation', () => {
+  let model: Pix2StructModel;
+  let encoding: ImageEncoding;
+  const ref = modelRef('photo');
+  const cacheDir = tempDir('graphs');
+
+  before(async () => {
+    model = await Pix2StructModel.load(MODEL_DIR, { cacheDir });
+    const attentionMask = readReference(ref.input_attention_mask);
+    encoding = await model.encode({ flattenedPatches: readReference(ref.input_flattened_patches), attentionMask, maxPatches: attentionMask.length, rows: 0, cols: 0, resizedHeight: 0, resizedWidth: 0, numPatches: 0 });
+  });
+  after(async () => {
+    await model?.release();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  test('each greedy token is streamed as soon as it is chosen, in order', async () => {
+    const streamed: number[] = [];
+    const result = await model.generate(encoding, {
+      maxNewTokens: ref.greedy_ids.length - 1,
+      onToken: (e) => {
+        assert.equal(e.step, streamed.length);
+        streamed.push(e.tokenId);
+      },
+    });
+    assert.deepEqual(streamed, ref.greedy_ids.slice(1));
+    assert.deepEqual(result.tokenIds.slice(1), streamed);
+  });
+
+  test('aborting stops generation before the next decoding step', async () => {
+    const controller = new AbortController();
+    const streamed: number[] = [];
+    const stopAfter = 3;
+    await assert.rejects(
+      model.generate(encoding, {
+        maxNewTokens: 20,
+        signal: controller.signal,
+        onToken: (e) => {
+          streamed.push(e.tokenId);
+          if (streamed.length === stopAfter) controller.abort();
+        },
+      }),
+      (err: unknown) => err instanceof AbortError,
+    );
+    assert.equal(streamed.length, stopAfter);
+  });
+
+  test('beam search honours an abort too', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('user pressed Stop'));
+    await assert.rejects(model.generate(encoding, { numBeams: 3, signal: controller.signal }), /user pressed Stop/);
+  });
+
+  test('the graph cache is reused: a second load builds nothing', async () => {
+    const entries = fs.readdirSync(cacheDir);
+    assert.equal(entries.length, 1, 'one folder per checkpoint content');
+    const onnx = `${cacheDir}/${entries[0]}/decoder.onnx`;
+    const before = fs.statSync(onnx).mtimeMs;
+    const again = await Pix2StructModel.load(MODEL_DIR, { cacheDir });
+    await again.release();
+    assert.equal(fs.statSync(onnx).mtimeMs, before);
+    assert.deepEqual(fs.readdirSync(cacheDir), entries);
+  });
+});
