@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { AbortError } from '../../model-runtime/src/errors';
+import { AbortError, SessionInputError } from '../../model-runtime/src/errors';
 import { Pix2StructModel, type ImageEncoding } from '../../model-runtime/src/model';
+import { floatTensor, int64Tensor, ModelSession } from '../../model-runtime/src/runtime/ort-session';
 import { MODEL_DIR, modelRef, readReference, tempDir } from '../helpers/fixture';
 
 describe('streaming and cancellation', () => {
@@ -67,5 +68,35 @@ describe('streaming and cancellation', () => {
     await again.release();
     assert.equal(fs.statSync(onnx).mtimeMs, before);
     assert.deepEqual(fs.readdirSync(cacheDir), entries);
+  });
+
+  test('graphs keep weights outside the protobuf: each .onnx is tiny next to its weights', () => {
+    const dir = `${cacheDir}/${fs.readdirSync(cacheDir)[0]}`;
+    const weights = fs.statSync(`${MODEL_DIR}/model.safetensors`).size;
+    for (const graph of ['encoder.onnx', 'cross_kv.onnx', 'decoder.onnx']) {
+      assert.ok(fs.statSync(`${dir}/${graph}`).size < weights / 100, `${graph} holds no weight data`);
+    }
+    // float32 weights are the checkpoint's own bytes, linked rather than copied.
+    assert.equal(fs.statSync(`${dir}/shard-0.safetensors`).ino, fs.statSync(fs.realpathSync(`${MODEL_DIR}/model.safetensors`)).ino);
+  });
+
+  test('a session names the offending input, its dtype and dims, and lists what it expects', async () => {
+    const dir = `${cacheDir}/${fs.readdirSync(cacheDir)[0]}`;
+    const session = await ModelSession.open(`${dir}/encoder.onnx`, 'encoder');
+    try {
+      await assert.rejects(
+        session.run({ flattened_patches: floatTensor(new Float32Array(10 * 769), [1, 10, 769]), attention_mask: int64Tensor([1, 1], [1, 2]) }),
+        (err: unknown) => {
+          assert.ok(err instanceof SessionInputError);
+          assert.match(err.message, /"flattened_patches" dim 2 must be 770, got float32\[1, 10, 769\]/);
+          assert.match(err.message, /"attention_mask" must be float32, got int64\[1, 2\]/);
+          assert.match(err.message, /inputs: flattened_patches: float32\[batch, patches, 770\]; attention_mask: float32\[batch, patches\]/);
+          return true;
+        },
+      );
+      await assert.rejects(session.run({ flattened_patches: floatTensor(new Float32Array(770), [1, 1, 770]) }), /missing input "attention_mask"/);
+    } finally {
+      await session.release();
+    }
   });
 });
