@@ -64,3 +64,11 @@ export function imagePath(image: FixtureImage, kind: 'plain' | 'vqa'): string {
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(fs.realpathSync(require('node:os').tmpdir()), `p2s-${prefix}-`));
 }
+
+/** The exact encoder inputs transformers used for an image's model references (256 patches, plain). */
+export function referenceInputs(image: FixtureImage) {
+  const ref = modelRef(image);
+  const attentionMask = readReference(ref.input_attention_mask);
+  const numPatches = attentionMask.reduce((n, v) => n + v, 0);
+  return { flattenedPatches: readReference(ref.input_flattened_patches), attentionMask, maxPatches: attentionMask.length, numPatches, rows: 0, cols: 0, resizedHeight: 0, resizedWidth: 0 };
+}

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { AbortError, SessionInputError } from '../../model-runtime/src/errors';
 import { Pix2StructModel, type ImageEncoding } from '../../model-runtime/src/model';
 import { floatTensor, int64Tensor, ModelSession } from '../../model-runtime/src/runtime/ort-session';
-import { MODEL_DIR, modelRef, readReference, tempDir } from '../helpers/fixture';
+import { MODEL_DIR, modelRef, referenceInputs, tempDir } from '../helpers/fixture';
 
 describe('streaming and cancellation', () => {
   let model: Pix2StructModel;
@@ -14,8 +14,7 @@ describe('streaming and cancellation', () => {
 
   before(async () => {
     model = await Pix2StructModel.load(MODEL_DIR, { cacheDir });
-    const attentionMask = readReference(ref.input_attention_mask);
-    encoding = await model.encode({ flattenedPatches: readReference(ref.input_flattened_patches), attentionMask, maxPatches: attentionMask.length, rows: 0, cols: 0, resizedHeight: 0, resizedWidth: 0, numPatches: 0 });
+    encoding = await model.encode(referenceInputs('photo'));
   });
   after(async () => {
     await model?.release();

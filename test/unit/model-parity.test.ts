@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Pix2StructModel, type ImageEncoding } from '../../model-runtime/src/model';
-import { IMAGES, index, MODEL_DIR, maxAbsDiff, modelRef, readReference, tempDir } from '../helpers/fixture';
+import { IMAGES, index, MODEL_DIR, maxAbsDiff, modelRef, readReference, referenceInputs, tempDir } from '../helpers/fixture';
 
 // Tolerances the fixture README sets for a port (the reference's own KV-cache vs full-forward
 // spread is 4.1e-6).
@@ -15,10 +15,7 @@ describe('model-a parity with transformers (max_patches 256, plain inputs)', () 
   before(async () => {
     model = await Pix2StructModel.load(MODEL_DIR, { cacheDir: tempDir('graphs'), threads: 2 });
     for (const image of IMAGES) {
-      const ref = modelRef(image);
-      const flattenedPatches = readReference(ref.input_flattened_patches);
-      const attentionMask = readReference(ref.input_attention_mask);
-      encodings.set(image, await model.encode({ flattenedPatches, attentionMask, maxPatches: attentionMask.length, rows: 0, cols: 0, resizedHeight: 0, resizedWidth: 0, numPatches: 0 }));
+      encodings.set(image, await model.encode(referenceInputs(image)));
     }
   });
   after(() => model?.release());

@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import { loadCheckpoint } from '../../model-runtime/src/checkpoint/checkpoint';
 import { readSafetensorsHeader, readTensorAsFloat32, readTensorBytes } from '../../model-runtime/src/checkpoint/safetensors';
 import { Pix2StructModel } from '../../model-runtime/src/model';
-import { MODEL_DIR, maxAbsDiff, modelRef, readReference, tempDir } from '../helpers/fixture';
+import { MODEL_DIR, maxAbsDiff, modelRef, readReference, referenceInputs, tempDir } from '../helpers/fixture';
 import { writeSafetensors, type RawTensor } from '../helpers/safetensors-writer';
 
 const CONFIG_FILES = ['config.json', 'generation_config.json', 'preprocessor_config.json'];
@@ -49,9 +49,7 @@ function toF16(values: Float32Array): Uint8Array {
 async function step0Logits(dir: string): Promise<Float32Array> {
   const model = await Pix2StructModel.load(dir, { cacheDir: tempDir('graphs') });
   try {
-    const ref = modelRef('chart');
-    const attentionMask = readReference(ref.input_attention_mask);
-    const encoding = await model.encode({ flattenedPatches: readReference(ref.input_flattened_patches), attentionMask, maxPatches: attentionMask.length, rows: 0, cols: 0, resizedHeight: 0, resizedWidth: 0, numPatches: 0 });
+    const encoding = await model.encode(referenceInputs('chart'));
     return await model.decoderFor(encoding).forward([[0]]);
   } finally {
     await model.release();
@@ -84,8 +82,7 @@ describe('weight formats', () => {
     const model = await Pix2StructModel.load(dir, { cacheDir: tempDir('graphs') });
     try {
       const ref = modelRef('ui');
-      const attentionMask = readReference(ref.input_attention_mask);
-      const encoding = await model.encode({ flattenedPatches: readReference(ref.input_flattened_patches), attentionMask, maxPatches: attentionMask.length, rows: 0, cols: 0, resizedHeight: 0, resizedWidth: 0, numPatches: 0 });
+      const encoding = await model.encode(referenceInputs('ui'));
       const result = await model.generate(encoding, { maxNewTokens: ref.greedy_ids.length - 1 });
       assert.deepEqual(result.tokenIds, ref.greedy_ids);
     } finally {
