@@ -4,11 +4,13 @@ import { loadCheckpoint } from '../src/checkpoint/checkpoint';
 import { Pix2StructError, UsageError } from '../src/errors';
 import { Pix2StructModel } from '../src/model';
 import { preprocessImage } from '../src/preprocess/index';
+import { EXECUTION_PROVIDER_CHOICES, type ExecutionProviderChoice } from '../src/runtime/execution-providers';
 import { TextDecoder } from '../src/tokenizer';
 
 const USAGE = `usage:
   pix2struct generate --model DIR --image PATH [--text Q] [--max-patches N] [--num-beams K]
-                      [--max-new-tokens N] [--eos-token-id ID] [--threads N] [--cache-dir DIR] --json
+                      [--max-new-tokens N] [--eos-token-id ID] [--threads N] [--cache-dir DIR]
+                      [--execution-provider auto|cpu|cuda|dml|coreml|webgpu] --json
   pix2struct preprocess --model DIR --image PATH [--text Q] [--max-patches N] --out FILE`;
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -26,6 +28,15 @@ function nonNegativeInt(flags: Flags, name: string): number | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a token id (a non-negative integer), got "${raw}"`);
   return Number(raw);
+}
+
+function executionProvider(flags: Flags): ExecutionProviderChoice | undefined {
+  const raw = flags['execution-provider'];
+  if (raw === undefined) return undefined;
+  if (!EXECUTION_PROVIDER_CHOICES.includes(raw as ExecutionProviderChoice)) {
+    throw new UsageError(`--execution-provider must be one of ${EXECUTION_PROVIDER_CHOICES.join(', ')}, got "${raw}"`);
+  }
+  return raw as ExecutionProviderChoice;
 }
 
 function required(flags: Flags, name: string): string {
@@ -69,11 +80,16 @@ async function generateCommand(argv: string[]): Promise<void> {
     'num-beams': { type: 'string' },
     'max-new-tokens': { type: 'string' },
     'eos-token-id': { type: 'string' },
+    'execution-provider': { type: 'string' },
     json: { type: 'boolean' },
   });
   if (!flags.json) throw new UsageError('generate prints JSON only: pass --json');
   const { checkpoint, image, preprocessMs } = await prepare(flags);
-  const model = await Pix2StructModel.load(checkpoint.dir, { threads: positiveInt(flags, 'threads'), cacheDir: flags['cache-dir'] as string | undefined });
+  const model = await Pix2StructModel.load(checkpoint.dir, {
+    threads: positiveInt(flags, 'threads'),
+    cacheDir: flags['cache-dir'] as string | undefined,
+    executionProvider: executionProvider(flags),
+  });
   try {
     const encodeStart = performance.now();
     const encoding = await model.encode(image);
@@ -90,6 +106,7 @@ async function generateCommand(argv: string[]): Promise<void> {
       steps: result.steps?.map((s) => ({ ids: s.ids, logits: s.values })) ?? null,
       sequence_score: result.sequenceScore,
       timings_ms: { preprocess: preprocessMs, encoder: encoderMs, decoder: result.decodeMs },
+      execution_provider: { used: model.provider.used, skipped: model.provider.skipped },
     };
     process.stdout.write(`${JSON.stringify(output)}\n`);
   } finally {

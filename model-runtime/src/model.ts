@@ -10,6 +10,7 @@ import { ENCODER_IO } from './onnx/encoder-graph';
 import { ensureGraphs, type GraphFiles } from './onnx/graph-cache';
 import type { PreprocessedImage } from './preprocess/patches';
 import { DecoderRunner, type EncodedImage } from './runtime/decoder-runner';
+import type { ProviderReport } from './runtime/execution-providers';
 import { floatTensor, ModelSession, type HostTensor, type SessionOptions } from './runtime/ort-session';
 
 export interface LoadOptions extends SessionOptions {
@@ -48,6 +49,8 @@ export class Pix2StructModel {
   private constructor(
     readonly checkpoint: Checkpoint,
     readonly graphs: GraphFiles,
+    /** Which execution provider runs the model, and why faster ones were skipped. */
+    readonly provider: ProviderReport,
     private readonly encoder: ModelSession,
     private readonly crossKv: ModelSession,
     private readonly decoder: ModelSession,
@@ -56,10 +59,11 @@ export class Pix2StructModel {
   static async load(dir: string, options: LoadOptions = {}): Promise<Pix2StructModel> {
     const checkpoint = loadCheckpoint(dir);
     const graphs = ensureGraphs(checkpoint, options.cacheDir);
-    const encoder = await ModelSession.open(graphs.encoder, 'encoder', options);
-    const crossKv = await ModelSession.open(graphs.crossKv, 'cross-attention K/V', options);
-    const decoder = await ModelSession.open(graphs.decoder, 'decoder', options);
-    return new Pix2StructModel(checkpoint, graphs, encoder, crossKv, decoder);
+    // The first session settles the provider; the others follow it.
+    const { session: encoder, provider } = await ModelSession.openWithFallback(graphs.encoder, 'encoder', options);
+    const crossKv = await ModelSession.open(graphs.crossKv, 'cross-attention K/V', options, provider.used);
+    const decoder = await ModelSession.open(graphs.decoder, 'decoder', options, provider.used);
+    return new Pix2StructModel(checkpoint, graphs, provider, encoder, crossKv, decoder);
   }
 
   get config() {
