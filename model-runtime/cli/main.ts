@@ -5,7 +5,7 @@ import { Pix2StructError, UsageError } from '../src/errors';
 import { Pix2StructModel } from '../src/model';
 import { preprocessImage } from '../src/preprocess/index';
 import { EXECUTION_PROVIDER_CHOICES, type ExecutionProviderChoice } from '../src/runtime/execution-providers';
-import { TextDecoder } from '../src/tokenizer';
+import { Pix2StructTokenizer } from '../src/tokenizer';
 
 const USAGE = `usage:
   pix2struct generate --model DIR --image PATH [--text Q] [--max-patches N] [--num-beams K]
@@ -99,7 +99,7 @@ async function generateCommand(argv: string[]): Promise<void> {
       maxNewTokens: positiveInt(flags, 'max-new-tokens'),
       eosTokenId: nonNegativeInt(flags, 'eos-token-id'),
     });
-    const text = checkpoint.tokenizerFile ? TextDecoder.load(checkpoint.tokenizerFile).decode(result.tokenIds) : null;
+    const text = checkpoint.tokenizerFile ? Pix2StructTokenizer.load(checkpoint.tokenizerFile).decode(result.tokenIds) : null;
     const output = {
       token_ids: result.tokenIds,
       text,

@@ -7,4 +7,4 @@ export type { TokenCallback, TokenEvent } from './generation/streamer';
 export { Pix2StructModel, type GenerateOptions, type GenerateResult, type ImageEncoding, type LoadOptions } from './model';
 export { defaultCacheDir } from './onnx/graph-cache';
 export { preprocessImage, type PreprocessedImage, type PreprocessOptions, type RgbImage } from './preprocess/index';
-export { TextDecoder } from './tokenizer';
+export { Pix2StructTokenizer } from './tokenizer';

@@ -3,11 +3,14 @@ import * as path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ConfigError } from './errors';
 
-/** Decodes generated ids with the checkpoint's tokenizer.json (T5 SentencePiece conventions). */
-export class TextDecoder {
+/**
+ * A checkpoint's tokenizer.json (T5 SentencePiece Unigram: pad 0, eos 1, unk 2) through
+ * @huggingface/tokenizers.
+ */
+export class Pix2StructTokenizer {
   private constructor(private readonly tokenizer: Tokenizer) {}
 
-  static load(tokenizerFile: string): TextDecoder {
+  static load(tokenizerFile: string): Pix2StructTokenizer {
     const read = (file: string) => {
       try {
         return JSON.parse(fs.readFileSync(file, 'utf8')) as object;
@@ -18,13 +21,18 @@ export class TextDecoder {
     const configFile = path.join(path.dirname(tokenizerFile), 'tokenizer_config.json');
     const config = fs.existsSync(configFile) ? read(configFile) : {};
     try {
-      return new TextDecoder(new Tokenizer(read(tokenizerFile), config));
+      return new Pix2StructTokenizer(new Tokenizer(read(tokenizerFile), config));
     } catch (err) {
       throw new ConfigError(tokenizerFile, `unsupported tokenizer: ${(err as Error).message}`);
     }
   }
 
-  /** Special tokens are skipped; byte-fallback newlines (DePlot's <0x0A>) become real ones. */
+  /** Token ids of `text`, with the eos the post-processor appends. */
+  encode(text: string): number[] {
+    return this.tokenizer.encode(text).ids;
+  }
+
+  /** Special tokens are skipped; DePlot's byte-fallback newline token <0x0A> becomes a real one. */
   decode(ids: readonly number[]): string {
     return this.tokenizer.decode([...ids], { skip_special_tokens: true }).replace(/<0x0A>/g, '\n');
   }
