@@ -1,10 +1,5 @@
 import { loadCheckpoint, type Checkpoint } from './checkpoint/checkpoint';
-import { UsageError } from './errors';
-import { beamSearch, type BeamOptions } from './generation/beam-search';
-import { greedySearch } from './generation/greedy';
-import type { TopK } from './generation/logits';
-import type { GenerationLimits } from './generation/stepper';
-import type { TokenCallback } from './generation/streamer';
+import { generateWith, type GenerateOptions, type GenerateResult } from './generation/generate';
 import { CROSS_KV_IO } from './onnx/decoder-graph';
 import { ENCODER_IO } from './onnx/encoder-graph';
 import { ensureGraphs, type GraphFiles } from './onnx/graph-cache';
@@ -13,30 +8,11 @@ import { DecoderRunner, type EncodedImage } from './runtime/decoder-runner';
 import type { ProviderReport } from './runtime/execution-providers';
 import { floatTensor, ModelSession, type HostTensor, type SessionOptions } from './runtime/ort-session';
 
+export type { GenerateOptions, GenerateResult } from './generation/generate';
+
 export interface LoadOptions extends SessionOptions {
   /** Where built ONNX graphs are cached; defaults to ~/.cache/pix2struct-vscode/graphs. */
   cacheDir?: string;
-}
-
-export interface GenerateOptions {
-  maxNewTokens?: number;
-  numBeams?: number;
-  /** Overrides the checkpoint's eos id(s). */
-  eosTokenId?: number | number[];
-  lengthPenalty?: number;
-  earlyStopping?: boolean | 'never';
-  onToken?: TokenCallback;
-  signal?: AbortSignal;
-}
-
-export interface GenerateResult {
-  tokenIds: number[];
-  /** Greedy only: top-5 raw logits per step. */
-  steps: TopK[] | null;
-  /** Beam search only. */
-  sequenceScore: number | null;
-  /** Wall time of the decoding loop. */
-  decodeMs: number;
 }
 
 /** An encoded image: encoder states plus the cross-attention K/V every decoding step reuses. */
@@ -89,33 +65,7 @@ export class Pix2StructModel {
   }
 
   async generate(encoding: ImageEncoding, options: GenerateOptions = {}): Promise<GenerateResult> {
-    const defaults = this.checkpoint.generation;
-    const eos = options.eosTokenId ?? defaults.eosTokenIds;
-    const maxNewTokens = options.maxNewTokens ?? defaults.maxNewTokens ?? defaults.maxLength - 1;
-    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new UsageError(`max new tokens must be a positive integer, got ${maxNewTokens}`);
-    const limits: GenerationLimits = {
-      decoderStartTokenId: defaults.decoderStartTokenId,
-      eosTokenIds: Array.isArray(eos) ? eos : [eos],
-      padTokenId: defaults.padTokenId,
-      maxNewTokens,
-      signal: options.signal,
-    };
-    const numBeams = options.numBeams ?? defaults.numBeams;
-    if (!Number.isInteger(numBeams) || numBeams < 1) throw new UsageError(`number of beams must be a positive integer, got ${numBeams}`);
-    const decoder = this.decoderFor(encoding);
-    const start = performance.now();
-    if (numBeams === 1) {
-      const { tokenIds, steps } = await greedySearch(decoder, limits, options.onToken);
-      return { tokenIds, steps, sequenceScore: null, decodeMs: performance.now() - start };
-    }
-    const beamOptions: BeamOptions = {
-      numBeams,
-      lengthPenalty: options.lengthPenalty ?? defaults.lengthPenalty,
-      earlyStopping: options.earlyStopping ?? defaults.earlyStopping,
-    };
-    const { tokenIds, sequenceScore } = await beamSearch(decoder, limits, beamOptions);
-    tokenIds.slice(1).forEach((tokenId, step) => options.onToken?.({ step, tokenId }));
-    return { tokenIds, steps: null, sequenceScore, decodeMs: performance.now() - start };
+    return generateWith(this.decoderFor(encoding), this.checkpoint.generation, options);
   }
 
   async release(): Promise<void> {
