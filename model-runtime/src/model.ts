@@ -1,5 +1,8 @@
 import { loadCheckpoint, type Checkpoint } from './checkpoint/checkpoint';
+import { UsageError } from './errors';
 import { generateWith, type GenerateOptions, type GenerateResult } from './generation/generate';
+import { greedySearchBatch } from './generation/greedy';
+import { logSoftmax } from './generation/logits';
 import { CROSS_KV_IO } from './onnx/decoder-graph';
 import { ENCODER_IO } from './onnx/encoder-graph';
 import { ensureGraphs, type GraphFiles } from './onnx/graph-cache';
@@ -17,7 +20,7 @@ export interface LoadOptions extends SessionOptions {
 
 /** An encoded image: encoder states plus the cross-attention K/V every decoding step reuses. */
 export interface ImageEncoding extends EncodedImage {
-  lastHiddenState: HostTensor; // [1, P, H]
+  lastHiddenState: HostTensor; // [B, P, H], B = 1 unless encoded as a batch
 }
 
 /** A loaded Pix2Struct checkpoint with its three onnxruntime sessions. */
@@ -47,11 +50,28 @@ export class Pix2StructModel {
   }
 
   async encode(image: PreprocessedImage): Promise<ImageEncoding> {
-    const { maxPatches, flattenedPatches, attentionMask } = image;
-    const width = flattenedPatches.length / maxPatches;
-    const encoderMask = floatTensor(attentionMask, [1, maxPatches]);
+    return this.encodeBatch([image]);
+  }
+
+  /**
+   * Encodes several images in one encoder call (batch = images.length, all with the same
+   * max_patches); the result feeds a decoder with one row per image.
+   */
+  async encodeBatch(images: readonly PreprocessedImage[]): Promise<ImageEncoding> {
+    const maxPatches = images[0]?.maxPatches;
+    if (maxPatches === undefined || images.some((im) => im.maxPatches !== maxPatches)) {
+      throw new UsageError('a batch needs at least one image and the same max patches for all');
+    }
+    const width = images[0]!.flattenedPatches.length / maxPatches;
+    const patches = new Float32Array(images.length * maxPatches * width); // [B, P, 770]
+    const mask = new Float32Array(images.length * maxPatches); // [B, P]
+    images.forEach((im, b) => {
+      patches.set(im.flattenedPatches, b * maxPatches * width);
+      mask.set(im.attentionMask, b * maxPatches);
+    });
+    const encoderMask = floatTensor(mask, [images.length, maxPatches]);
     const enc = await this.encoder.run({
-      [ENCODER_IO.patches]: floatTensor(flattenedPatches, [1, maxPatches, width]),
+      [ENCODER_IO.patches]: floatTensor(patches, [images.length, maxPatches, width]),
       [ENCODER_IO.mask]: encoderMask,
     });
     const lastHiddenState = enc[ENCODER_IO.output]!;
@@ -66,6 +86,35 @@ export class Pix2StructModel {
 
   async generate(encoding: ImageEncoding, options: GenerateOptions = {}): Promise<GenerateResult> {
     return generateWith(this.decoderFor(encoding), this.checkpoint.generation, options);
+  }
+
+  /** Greedy decoding of every image of a batch encoding at once; one id sequence per image. */
+  async generateBatch(encoding: ImageEncoding, options: Pick<GenerateOptions, 'maxNewTokens' | 'eosTokenId' | 'signal'> = {}): Promise<number[][]> {
+    const defaults = this.checkpoint.generation;
+    const rows = encoding.encoderMask.dims[0]!;
+    const eos = options.eosTokenId ?? defaults.eosTokenIds;
+    return greedySearchBatch(this.decoderFor(encoding), rows, {
+      decoderStartTokenId: defaults.decoderStartTokenId,
+      eosTokenIds: Array.isArray(eos) ? eos : [eos],
+      padTokenId: defaults.padTokenId,
+      maxNewTokens: options.maxNewTokens ?? defaults.maxNewTokens ?? defaults.maxLength - 1,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Log-probabilities of `tokenIds` as the first generated token, for every image of a batch
+   * encoding: [rows][tokenIds.length]. One decoder step scores all candidates (RefExp).
+   */
+  async firstTokenLogprobs(encoding: ImageEncoding, tokenIds: readonly number[]): Promise<number[][]> {
+    const rows = encoding.encoderMask.dims[0]!;
+    const start = this.checkpoint.generation.decoderStartTokenId;
+    const logits = await this.decoderFor(encoding).step(new Array<number>(rows).fill(start)); // [rows, vocab]
+    const vocab = this.config.text.vocabSize;
+    return Array.from({ length: rows }, (_, r) => {
+      const lp = logSoftmax(logits.subarray(r * vocab, (r + 1) * vocab));
+      return tokenIds.map((t) => lp[t]!);
+    });
   }
 
   async release(): Promise<void> {

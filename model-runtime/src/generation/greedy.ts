@@ -29,3 +29,28 @@ export async function greedySearch(
   }
   return { tokenIds, steps };
 }
+
+/**
+ * Greedy decoding of several images at once (one decoder row each): the decoder reads its
+ * weights once per step for all rows. As in transformers, a finished row keeps receiving
+ * the pad token and its later outputs are ignored; the loop ends when every row is done.
+ */
+export async function greedySearchBatch(decoder: DecoderStepper, rows: number, limits: GenerationLimits): Promise<number[][]> {
+  const sequences = Array.from({ length: rows }, () => [limits.decoderStartTokenId]);
+  const finished = new Array<boolean>(rows).fill(false);
+  let next = sequences.map((s) => s[0]!);
+  // Every row has the same length as the decoder's cache: 1 + steps taken.
+  for (let length = 1; !finished.every(Boolean) && !reachedMaxLength(length, limits.maxNewTokens); length++) {
+    throwIfAborted(limits.signal);
+    const logits = await decoder.step(next); // [rows, vocab]
+    const vocab = decoder.vocabSize;
+    next = sequences.map((seq, r) => {
+      if (finished[r]) return limits.padTokenId;
+      const token = argmax(logits.subarray(r * vocab, (r + 1) * vocab));
+      seq.push(token);
+      if (limits.eosTokenIds.includes(token)) finished[r] = true;
+      return token;
+    });
+  }
+  return sequences;
+}
