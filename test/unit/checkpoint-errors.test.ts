@@ -101,10 +101,13 @@ describe('broken checkpoints are refused with an error naming the file and tenso
     expectCheckpointError(dir, /not valid JSON/);
   });
 
-  test('only pytorch_model.bin present', () => {
+  test('only pytorch_model.bin present, and it is garbage', () => {
     const dir = brokenCopy((file) => fs.writeFileSync(path.join(path.dirname(file), 'pytorch_model.bin'), 'x'));
     fs.rmSync(path.join(dir, 'model.safetensors'), { force: true });
-    assert.throws(() => loadCheckpoint(dir), /only pytorch_model\.bin was found/);
+    assert.throws(
+      () => loadCheckpoint(dir),
+      (err: unknown) => err instanceof CheckpointError && err.file === path.join(dir, 'pytorch_model.bin') && /pytorch_model\.bin: not a zip archive/.test(err.message),
+    );
   });
 
   test('config.json missing or wrong', () => {

@@ -9,8 +9,16 @@ import {
   type Pix2StructConfig,
   type PreprocessorConfig,
 } from './config';
-import { readSafetensorsHeader, type SafetensorsHeader, type TensorEntry } from './safetensors';
+import { readSafetensorsHeader, type TensorEntry } from './safetensors';
+import { readTorchBin } from './torch-bin';
 import { expectedWeightShapes, textNames } from './weight-names';
+
+/** One weights file and the tensors it holds; a SafetensorsHeader is one. */
+export interface WeightFile {
+  file: string;
+  fileSize: number;
+  tensors: Map<string, TensorEntry>;
+}
 
 /** A validated HF checkpoint folder: configs parsed, every weight located and shape-checked. */
 export interface Checkpoint {
@@ -20,8 +28,8 @@ export interface Checkpoint {
   preprocessor: PreprocessorConfig;
   /** Weight name → location; the lm_head entry points at embed_tokens when tied. */
   weights: Map<string, TensorEntry>;
-  /** The safetensors files backing `weights`, each with its header. */
-  files: SafetensorsHeader[];
+  /** The weight files (safetensors or pytorch_model.bin) backing `weights`. */
+  files: WeightFile[];
   /** tokenizer.json when the folder has one. */
   tokenizerFile: string | null;
 }
@@ -38,11 +46,21 @@ function readJson(file: string, required: boolean): unknown {
   }
 }
 
-function locateWeightFiles(dir: string): SafetensorsHeader[] {
-  const single = path.join(dir, 'model.safetensors');
-  const index = path.join(dir, 'model.safetensors.index.json');
-  if (fs.existsSync(single)) return [readSafetensorsHeader(single)];
-  if (fs.existsSync(index)) {
+/**
+ * Picks the folder's weights: safetensors when present, else torch.save's pytorch_model.bin
+ * (read without executing its pickle), each either a single file or shards behind an index.
+ */
+function locateWeightFiles(dir: string): WeightFile[] {
+  const readBin = (file: string): WeightFile => ({ file, fileSize: fs.statSync(file).size, tensors: readTorchBin(file) });
+  const formats: [single: string, index: string, read: (file: string) => WeightFile][] = [
+    ['model.safetensors', 'model.safetensors.index.json', readSafetensorsHeader],
+    ['pytorch_model.bin', 'pytorch_model.bin.index.json', readBin],
+  ];
+  for (const [singleName, indexName, read] of formats) {
+    const single = path.join(dir, singleName);
+    const index = path.join(dir, indexName);
+    if (fs.existsSync(single)) return [read(single)];
+    if (!fs.existsSync(index)) continue;
     const parsed = readJson(index, true) as { weight_map?: Record<string, unknown> };
     const map = parsed?.weight_map;
     if (typeof map !== 'object' || map === null) throw new CheckpointError(index, 'has no "weight_map" object');
@@ -53,20 +71,14 @@ function locateWeightFiles(dir: string): SafetensorsHeader[] {
       }
       shardNames.add(shard);
     }
-    const headers = [...shardNames].sort().map((s) => readSafetensorsHeader(path.join(dir, s)));
+    const shards = [...shardNames].sort().map((s) => read(path.join(dir, s)));
     for (const [name, shard] of Object.entries(map)) {
-      const header = headers.find((h) => path.basename(h.file) === shard)!;
-      if (!header.tensors.has(name)) throw new CheckpointError(header.file, 'listed in the index but missing from the shard', name);
+      const weights = shards.find((h) => path.basename(h.file) === shard)!;
+      if (!weights.tensors.has(name)) throw new CheckpointError(weights.file, 'listed in the index but missing from the shard', name);
     }
-    return headers;
+    return shards;
   }
-  const bin = ['pytorch_model.bin', 'pytorch_model.bin.index.json'].find((f) => fs.existsSync(path.join(dir, f)));
-  throw new CheckpointError(
-    dir,
-    bin
-      ? `only ${bin} was found; this runtime reads safetensors weights (convert with transformers' save_pretrained(safe_serialization=True))`
-      : 'no model.safetensors or model.safetensors.index.json found',
-  );
+  throw new CheckpointError(dir, 'no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json found');
 }
 
 /** Loads and validates a checkpoint folder without reading any weight data. */
@@ -96,7 +108,8 @@ export function loadCheckpoint(dir: string): Checkpoint {
   const weights = new Map<string, TensorEntry>();
   for (const [name, shape] of expectedWeightShapes(config, patchPixels)) {
     const entry = all.get(name);
-    const where = files.length === 1 ? files[0]!.file : path.join(absDir, 'model.safetensors.index.json');
+    const indexName = files[0]!.file.endsWith('.bin') ? 'pytorch_model.bin.index.json' : 'model.safetensors.index.json';
+    const where = files.length === 1 ? files[0]!.file : path.join(absDir, indexName);
     if (!entry) throw new CheckpointError(where, 'missing from the checkpoint', name);
     if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) {
       throw new CheckpointError(entry.file, `has shape [${entry.shape.join(', ')}] but config.json implies [${shape.join(', ')}]`, name);

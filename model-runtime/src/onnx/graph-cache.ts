@@ -2,14 +2,14 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Checkpoint } from '../checkpoint/checkpoint';
-import { readTensorAsFloat32, type SafetensorsHeader } from '../checkpoint/safetensors';
+import type { Checkpoint, WeightFile } from '../checkpoint/checkpoint';
+import { readTensorAsFloat32 } from '../checkpoint/safetensors';
 import { buildCrossKvGraph, buildDecoderGraph } from './decoder-graph';
 import { buildEncoderGraph } from './encoder-graph';
 import { GraphBuilder, type ExternalRef } from './graph-builder';
 
 /** Bump when the graphs change so stale caches are rebuilt. */
-const GRAPH_FORMAT_VERSION = 1;
+const GRAPH_FORMAT_VERSION = 2;
 const OPSET = 20;
 const SAMPLE_CHUNKS = 64;
 const SAMPLE_BYTES = 64 * 1024;
@@ -70,11 +70,11 @@ class ExternalWeights {
   constructor(private readonly dir: string, private readonly ckpt: Checkpoint) {}
 
   prepare(): void {
-    const shardLocation = new Map<SafetensorsHeader, string>();
-    const needsShard = (h: SafetensorsHeader) => [...this.ckpt.weights.values()].some((e) => e.file === h.file && e.dtype === 'F32');
+    const shardLocation = new Map<WeightFile, string>();
+    const needsShard = (h: WeightFile) => [...this.ckpt.weights.values()].some((e) => e.file === h.file && e.dtype === 'F32');
     this.ckpt.files.forEach((header, i) => {
       if (!needsShard(header)) return;
-      const location = `shard-${i}.safetensors`;
+      const location = `shard-${i}${path.extname(header.file)}`;
       linkOrCopy(header.file, path.join(this.dir, location));
       shardLocation.set(header, location);
     });
