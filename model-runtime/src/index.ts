@@ -8,3 +8,5 @@ export { Pix2StructModel, type GenerateOptions, type GenerateResult, type ImageE
 export { defaultCacheDir } from './onnx/graph-cache';
 export { preprocessImage, type PreprocessedImage, type PreprocessOptions, type RgbImage } from './preprocess/index';
 export { Pix2StructTokenizer } from './tokenizer';
+export * from './tasks/index';
+export { DEFAULT_MODEL_FOR_TASK, REGISTRY, customEntry, findRegistryEntry, type RegistryEntry, type Pix2StructTask, type OutputKind } from './registry';
