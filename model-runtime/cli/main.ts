@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { readBatchInput, runBatch } from './batch-command';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint';
 import { Pix2StructError, UsageError } from '../src/errors';
 import { Pix2StructModel } from '../src/model';
@@ -11,7 +12,9 @@ const USAGE = `usage:
   pix2struct generate --model DIR --image PATH [--text Q] [--max-patches N] [--num-beams K]
                       [--max-new-tokens N] [--eos-token-id ID] [--threads N] [--cache-dir DIR]
                       [--execution-provider auto|cpu|cuda|dml|coreml|webgpu] --json
-  pix2struct preprocess --model DIR --image PATH [--text Q] [--max-patches N] --out FILE`;
+  pix2struct preprocess --model DIR --image PATH [--text Q] [--max-patches N] --out FILE
+  pix2struct batch --model DIR --input FOLDER|FILE.jsonl [--out FILE.jsonl] [--batch-size N]
+                   [--max-patches N] [--max-new-tokens N] [--threads N] [--cache-dir DIR]`;
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -124,11 +127,40 @@ async function preprocessCommand(argv: string[]): Promise<void> {
   process.stdout.write(`${JSON.stringify({ rows: image.rows, cols: image.cols, num_patches: image.numPatches })}\n`);
 }
 
+async function batchCommand(argv: string[]): Promise<void> {
+  const flags = parse(argv, {
+    model: { type: 'string' },
+    input: { type: 'string' },
+    out: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'max-patches': { type: 'string' },
+    'max-new-tokens': { type: 'string' },
+    threads: { type: 'string' },
+    'cache-dir': { type: 'string' },
+  });
+  const items = readBatchInput(required(flags, 'input'));
+  const outFile = flags.out as string | undefined;
+  const fd = outFile ? fs.openSync(outFile, 'w') : null;
+  try {
+    const { ok, failed } = await runBatch(required(flags, 'model'), items, (line) => (fd === null ? process.stdout.write(`${line}\n`) : fs.writeSync(fd, `${line}\n`)), {
+      batchSize: positiveInt(flags, 'batch-size') ?? 4,
+      maxPatches: positiveInt(flags, 'max-patches'),
+      maxNewTokens: positiveInt(flags, 'max-new-tokens'),
+      threads: positiveInt(flags, 'threads'),
+      cacheDir: flags['cache-dir'] as string | undefined,
+    });
+    if (outFile) process.stderr.write(`pix2struct: ${ok} described, ${failed} failed -> ${outFile}\n`);
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'generate') await generateCommand(rest);
     else if (command === 'preprocess') await preprocessCommand(rest);
+    else if (command === 'batch') await batchCommand(rest);
     else if (command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(`${USAGE}\n`);
       return 0;

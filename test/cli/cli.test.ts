@@ -76,6 +76,28 @@ describe('pix2struct CLI', () => {
     }
   }
 
+  test('batch: a folder or JSONL of images in, one JSON line per image out, bad images reported and skipped', () => {
+    const dir = tempDir('batch');
+    for (const image of IMAGES) fs.copyFileSync(imagePath(image, 'plain'), path.join(dir, `${image}.png`));
+    fs.copyFileSync(path.join(FIXTURE_ROOT, 'README.md'), path.join(dir, 'zz-not-an-image.png'));
+    const n = String(modelRef('chart').greedy_ids.length - 1);
+    const r = cli('batch', '--model', MODEL_DIR, '--input', dir, '--max-patches', '256', '--max-new-tokens', n, '--batch-size', '2', '--cache-dir', cacheDir);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const byName = new Map(lines.map((l) => [path.basename(l.image), l]));
+    for (const image of IMAGES) assert.deepEqual(byName.get(`${image}.png`).token_ids, modelRef(image).greedy_ids, image);
+    assert.match(byName.get('zz-not-an-image.png').error, /cannot be decoded as an image/);
+
+    const jsonl = path.join(dir, 'items.jsonl');
+    fs.writeFileSync(jsonl, `${JSON.stringify({ image: 'ui.png' })}\n\n${JSON.stringify({ image: 'photo.png' })}\n`);
+    const out = path.join(dir, 'results.jsonl');
+    const j = cli('batch', '--model', MODEL_DIR, '--input', jsonl, '--out', out, '--max-patches', '256', '--max-new-tokens', n, '--cache-dir', cacheDir);
+    assert.equal(j.code, 0, j.stderr);
+    assert.match(j.stderr, /2 described, 0 failed/);
+    const results = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(results.map((x) => x.token_ids), [modelRef('ui').greedy_ids, modelRef('photo').greedy_ids]);
+  });
+
   describe('bad input exits non-zero with one clear line on stderr', () => {
     const oneLine = (r: ReturnType<typeof cli>, pattern: RegExp) => {
       assert.notEqual(r.code, 0);
@@ -98,6 +120,11 @@ describe('pix2struct CLI', () => {
     test('a missing model folder', () => oneLine(cli('preprocess', '--model', '/nonexistent/model', '--image', img, '--out', '/tmp/x'), /\/nonexistent\/model: model folder not found/));
     test('an unknown flag', () => oneLine(cli('generate', '--model', MODEL_DIR, '--image', img, '--frobnicate', '--json'), /Unknown option '--frobnicate'/));
     test('an unknown command', () => oneLine(cli('describe'), /unknown command "describe"/));
+    test('a malformed JSONL batch line', () => {
+      const file = path.join(tempDir('badjsonl'), 'in.jsonl');
+      fs.writeFileSync(file, '{"image": "a.png"}\n{"img": 3}\n');
+      oneLine(cli('batch', '--model', MODEL_DIR, '--input', file), /in\.jsonl:2: expected \{"image": "path", "text"\?: "question"\}/);
+    });
     test('a non-numeric --max-patches', () => oneLine(cli('preprocess', '--model', MODEL_DIR, '--image', img, '--max-patches', 'lots', '--out', '/tmp/x'), /--max-patches must be a positive integer, got "lots"/));
   });
 });

@@ -1,0 +1,87 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint';
+import { UsageError } from '../src/errors';
+import { Pix2StructModel } from '../src/model';
+import { preprocessImage, type PreprocessedImage } from '../src/preprocess/index';
+import { Pix2StructTokenizer } from '../src/tokenizer';
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp', '.tif', '.tiff', '.avif']);
+
+export interface BatchItem {
+  image: string;
+  text?: string;
+}
+
+/** A folder of images (sorted by name) or a JSONL file of {"image": path, "text"?: question}. */
+export function readBatchInput(input: string): BatchItem[] {
+  if (!fs.existsSync(input)) throw new UsageError(`${input}: not found (expected a folder of images or a .jsonl file)`);
+  if (fs.statSync(input).isDirectory()) {
+    return fs
+      .readdirSync(input)
+      .filter((f) => IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase()))
+      .sort()
+      .map((f) => ({ image: path.join(input, f) }));
+  }
+  const base = path.dirname(input);
+  return fs
+    .readFileSync(input, 'utf8')
+    .split('\n')
+    .map((line, i) => [line.trim(), i + 1] as const)
+    .filter(([line]) => line !== '')
+    .map(([line, lineNo]) => {
+      let item: unknown;
+      try {
+        item = JSON.parse(line);
+      } catch {
+        throw new UsageError(`${input}:${lineNo}: not a JSON object`);
+      }
+      const rec = item as Record<string, unknown>;
+      if (typeof rec?.image !== 'string' || (rec.text !== undefined && typeof rec.text !== 'string')) {
+        throw new UsageError(`${input}:${lineNo}: expected {"image": "path", "text"?: "question"}`);
+      }
+      return { image: path.resolve(base, rec.image), ...(rec.text !== undefined ? { text: rec.text as string } : {}) };
+    });
+}
+
+/**
+ * Describes every item, `batchSize` images per encoder/decoder call, writing one JSON line per
+ * item as soon as its batch is done. An unreadable image gets an error line; the rest go on.
+ */
+export async function runBatch(
+  modelDir: string,
+  items: BatchItem[],
+  write: (line: string) => void,
+  options: { batchSize: number; maxPatches?: number; maxNewTokens?: number; threads?: number; cacheDir?: string },
+): Promise<{ ok: number; failed: number }> {
+  const checkpoint = loadCheckpoint(modelDir);
+  const model = await Pix2StructModel.load(checkpoint.dir, { threads: options.threads, cacheDir: options.cacheDir });
+  const tokenizer = checkpoint.tokenizerFile ? Pix2StructTokenizer.load(checkpoint.tokenizerFile) : null;
+  let ok = 0;
+  let failed = 0;
+  try {
+    for (let start = 0; start < items.length; start += options.batchSize) {
+      const chunk = items.slice(start, start + options.batchSize);
+      const ready: { item: BatchItem; image: PreprocessedImage }[] = [];
+      for (const item of chunk) {
+        try {
+          if (checkpoint.config.isVqa && item.text === undefined) throw new UsageError('this is a VQA checkpoint: the item needs a "text" question');
+          ready.push({ item, image: await preprocessImage(item.image, checkpoint.preprocessor, { maxPatches: options.maxPatches, headerText: item.text }) });
+        } catch (err) {
+          failed++;
+          write(JSON.stringify({ image: item.image, error: (err as Error).message }));
+        }
+      }
+      if (ready.length === 0) continue;
+      const encoding = await model.encodeBatch(ready.map((r) => r.image));
+      const sequences = await model.generateBatch(encoding, { maxNewTokens: options.maxNewTokens });
+      ready.forEach(({ item }, i) => {
+        ok++;
+        write(JSON.stringify({ image: item.image, ...(item.text !== undefined ? { question: item.text } : {}), token_ids: sequences[i], text: tokenizer ? tokenizer.decode(sequences[i]!) : null }));
+      });
+    }
+  } finally {
+    await model.release();
+  }
+  return { ok, failed };
+}
