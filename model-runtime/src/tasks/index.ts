@@ -26,3 +26,4 @@ export {
 export { parseDeplotTable, toCsv, toMarkdown, type DeplotTable, type ParsedDeplotTable } from './deplot';
 export { isNumericCell, numericColumns, parseNumericCell, type NumericCell } from './numeric-cell';
 export { flattenUiTree, parseUiStructure, type UiNode, type UiParse, type UiParseIssue } from './ui-structure';
+export { findElement, type FindElementOptions } from './run-refexp';
