@@ -18,10 +18,9 @@ if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || [ ! -e /usr/lib/x86_6
     return 1 2>/dev/null || exit 1
   fi
 fi
-if ! "$_venv/bin/python" -c 'import transformers, torch' >/dev/null 2>&1; then
+if ! "$_venv/bin/python" -c 'import transformers, torch, optimum.exporters.onnx' >/dev/null 2>&1; then
   echo "python-env: creating $_venv" >&2
-  rm -rf "$_venv"
-  /usr/bin/python3 -m venv --system-site-packages "$_venv"
+  [ -x "$_venv/bin/python" ] || /usr/bin/python3 -m venv --system-site-packages "$_venv"
   "$_venv/bin/pip" install -q --disable-pip-version-check -r "$_root/bench/requirements.txt"
 fi
 export PYREF_PYTHON="$_venv/bin/python"

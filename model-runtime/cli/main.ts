@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { readBatchInput, runBatch } from './batch-command';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint';
 import { Pix2StructError, UsageError } from '../src/errors';
-import { Pix2StructModel } from '../src/model';
+import type { PreprocessorConfig } from '../src/checkpoint/config';
+import { openModel } from '../src/open-model';
 import { preprocessImage } from '../src/preprocess/index';
 import { EXECUTION_PROVIDER_CHOICES, type ExecutionProviderChoice } from '../src/runtime/execution-providers';
 import { Pix2StructTokenizer } from '../src/tokenizer';
@@ -65,16 +66,13 @@ function parse(argv: string[], options: Record<string, { type: 'string' | 'boole
   }
 }
 
-async function prepare(flags: Flags) {
-  const checkpoint = loadCheckpoint(required(flags, 'model'));
+/** Preprocesses --image for a model's preprocessor config, rendering --text as the VQA header. */
+async function prepareImage(flags: Flags, preprocessor: PreprocessorConfig, isVqa: boolean) {
   const text = flags.text as string | undefined;
-  if (checkpoint.config.isVqa && text === undefined) throw new UsageError('this is a VQA checkpoint: pass the question with --text');
+  if (isVqa && text === undefined) throw new UsageError('this is a VQA checkpoint: pass the question with --text');
   const started = performance.now();
-  const image = await preprocessImage(required(flags, 'image'), checkpoint.preprocessor, {
-    maxPatches: positiveInt(flags, 'max-patches'),
-    headerText: text,
-  });
-  return { checkpoint, image, preprocessMs: performance.now() - started };
+  const image = await preprocessImage(required(flags, 'image'), preprocessor, { maxPatches: positiveInt(flags, 'max-patches'), headerText: text });
+  return { image, preprocessMs: performance.now() - started };
 }
 
 async function generateCommand(argv: string[]): Promise<void> {
@@ -87,28 +85,24 @@ async function generateCommand(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
   });
   if (!flags.json) throw new UsageError('generate prints JSON only: pass --json');
-  const { checkpoint, image, preprocessMs } = await prepare(flags);
-  const model = await Pix2StructModel.load(checkpoint.dir, {
-    threads: positiveInt(flags, 'threads'),
-    cacheDir: flags['cache-dir'] as string | undefined,
-    executionProvider: executionProvider(flags),
-  });
+  const dir = required(flags, 'model');
+  required(flags, 'image');
+  const provider = executionProvider(flags);
+  const model = await openModel(dir, { threads: positiveInt(flags, 'threads'), cacheDir: flags['cache-dir'] as string | undefined, executionProvider: provider });
   try {
-    const encodeStart = performance.now();
-    const encoding = await model.encode(image);
-    const encoderMs = performance.now() - encodeStart;
-    const result = await model.generate(encoding, {
+    const { image, preprocessMs } = await prepareImage(flags, model.preprocessor, model.config.isVqa);
+    const result = await model.run(image, {
       numBeams: positiveInt(flags, 'num-beams'),
       maxNewTokens: positiveInt(flags, 'max-new-tokens'),
       eosTokenId: nonNegativeInt(flags, 'eos-token-id'),
     });
-    const text = checkpoint.tokenizerFile ? Pix2StructTokenizer.load(checkpoint.tokenizerFile).decode(result.tokenIds) : null;
+    const text = model.tokenizerFile ? Pix2StructTokenizer.load(model.tokenizerFile).decode(result.tokenIds) : null;
     const output = {
       token_ids: result.tokenIds,
       text,
       steps: result.steps?.map((s) => ({ ids: s.ids, logits: s.values })) ?? null,
       sequence_score: result.sequenceScore,
-      timings_ms: { preprocess: preprocessMs, encoder: encoderMs, decoder: result.decodeMs },
+      timings_ms: { preprocess: preprocessMs, encoder: result.encodeMs, decoder: result.decodeMs },
       execution_provider: { used: model.provider.used, skipped: model.provider.skipped },
     };
     process.stdout.write(`${JSON.stringify(output)}\n`);
@@ -120,7 +114,8 @@ async function generateCommand(argv: string[]): Promise<void> {
 async function preprocessCommand(argv: string[]): Promise<void> {
   const flags = parse(argv, { ...COMMON, out: { type: 'string' } });
   const out = required(flags, 'out');
-  const { image } = await prepare(flags);
+  const checkpoint = loadCheckpoint(required(flags, 'model'));
+  const { image } = await prepareImage(flags, checkpoint.preprocessor, checkpoint.config.isVqa);
   const asBytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength); // little-endian hosts only
   fs.writeFileSync(out, asBytes(image.flattenedPatches));
   fs.writeFileSync(`${out}.mask`, asBytes(image.attentionMask));

@@ -9,7 +9,8 @@ import { precheckProvider, providerCandidates, type ExecutionProviderChoice, typ
 
 export type HostTensor =
   | { type: 'float32'; data: Float32Array; dims: readonly number[] }
-  | { type: 'int64'; data: BigInt64Array; dims: readonly number[] };
+  | { type: 'int64'; data: BigInt64Array; dims: readonly number[] }
+  | { type: 'bool'; data: Uint8Array; dims: readonly number[] };
 
 export interface SessionOptions {
   /** Intra-op threads; 0 or undefined lets onnxruntime pick (one per physical core). */
@@ -32,6 +33,10 @@ const describe = (t: HostTensor) => `${t.type}[${t.dims.join(', ')}]`;
 
 export function floatTensor(data: Float32Array, dims: readonly number[]): HostTensor {
   return { type: 'float32', data, dims };
+}
+
+export function boolTensor(values: readonly boolean[], dims: readonly number[]): HostTensor {
+  return { type: 'bool', data: Uint8Array.from(values, (v) => (v ? 1 : 0)), dims };
 }
 
 export function int64Tensor(values: ArrayLike<number> | BigInt64Array, dims: readonly number[]): HostTensor {
@@ -93,6 +98,16 @@ export class ModelSession {
     return this.session.inputNames;
   }
 
+  /** Declared inputs (name, dtype, fixed or symbolic dims), for callers that adapt to a graph they did not build. */
+  get inputMetadata(): readonly ort.InferenceSession.ValueMetadata[] {
+    return this.session.inputMetadata;
+  }
+
+  /** Declared outputs, as `inputMetadata`. */
+  get outputMetadata(): readonly ort.InferenceSession.ValueMetadata[] {
+    return this.session.outputMetadata;
+  }
+
   private validate(feeds: Record<string, HostTensor>): void {
     const problems: string[] = [];
     for (const meta of this.session.inputMetadata) {
@@ -138,6 +153,7 @@ export class ModelSession {
     for (const [name, t] of Object.entries(results)) {
       if (t.type === 'float32') out[name] = { type: 'float32', data: t.data as Float32Array, dims: t.dims };
       else if (t.type === 'int64') out[name] = { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
+      else if (t.type === 'bool') out[name] = { type: 'bool', data: t.data as Uint8Array, dims: t.dims };
       else throw new SessionError(`${this.label}: output "${name}" has unexpected type ${t.type}`);
     }
     return out;

@@ -1,0 +1,73 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadCheckpoint } from './checkpoint/checkpoint';
+import type { GenerationDefaults, Pix2StructConfig, PreprocessorConfig } from './checkpoint/config';
+import type { GenerateOptions, GenerateResult } from './generation/generate';
+import { Pix2StructModel, type LoadOptions } from './model';
+import { findOptimumLayout } from './onnx-export/layout';
+import { OptimumPix2StructModel } from './onnx-export/optimum-model';
+import type { PreprocessedImage } from './preprocess/patches';
+import type { ProviderReport } from './runtime/execution-providers';
+
+/** What callers need from any model folder, whichever format backs it. */
+export interface InferenceModel {
+  readonly format: 'weights' | 'optimum-onnx';
+  readonly config: Pix2StructConfig;
+  readonly preprocessor: PreprocessorConfig;
+  readonly generation: GenerationDefaults;
+  readonly tokenizerFile: string | null;
+  readonly provider: ProviderReport;
+  /** Encodes one image and generates from it. */
+  run(image: PreprocessedImage, options?: GenerateOptions): Promise<GenerateResult & { encodeMs: number }>;
+  release(): Promise<void>;
+}
+
+const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
+
+/** A Hugging Face folder with weights builds our own graphs; one with only an optimum ONNX export runs that. */
+export function folderFormat(dir: string): InferenceModel['format'] {
+  if (WEIGHT_FILES.some((f) => fs.existsSync(path.join(dir, f)))) return 'weights';
+  try {
+    findOptimumLayout(dir);
+    return 'optimum-onnx';
+  } catch {
+    return 'weights'; // loadCheckpoint then reports what is missing
+  }
+}
+
+export async function openModel(dir: string, options: LoadOptions = {}): Promise<InferenceModel> {
+  if (folderFormat(dir) === 'optimum-onnx') {
+    const m = await OptimumPix2StructModel.load(dir, options);
+    return {
+      format: 'optimum-onnx',
+      config: m.config,
+      preprocessor: m.preprocessor,
+      generation: m.generation,
+      tokenizerFile: m.tokenizerFile,
+      provider: m.provider,
+      run: async (image, generateOptions) => {
+        const start = performance.now();
+        const encoding = await m.encode(image);
+        const encodeMs = performance.now() - start;
+        return { ...(await m.generate(encoding, generateOptions)), encodeMs };
+      },
+      release: () => m.release(),
+    };
+  }
+  const m = await Pix2StructModel.load(loadCheckpoint(dir).dir, options);
+  return {
+    format: 'weights',
+    config: m.config,
+    preprocessor: m.checkpoint.preprocessor,
+    generation: m.checkpoint.generation,
+    tokenizerFile: m.checkpoint.tokenizerFile,
+    provider: m.provider,
+    run: async (image, generateOptions) => {
+      const start = performance.now();
+      const encoding = await m.encode(image);
+      const encodeMs = performance.now() - start;
+      return { ...(await m.generate(encoding, generateOptions)), encodeMs };
+    },
+    release: () => m.release(),
+  };
+}
