@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readBatchInput, runBatch } from './batch-command';
+import { downloadCommand, modelsCommand } from './hub-commands';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint';
 import { Pix2StructError, UsageError } from '../src/errors';
 import type { PreprocessorConfig } from '../src/checkpoint/config';
@@ -15,7 +16,10 @@ const USAGE = `usage:
                       [--execution-provider auto|cpu|cuda|dml|coreml|webgpu] --json
   pix2struct preprocess --model DIR --image PATH [--text Q] [--max-patches N] --out FILE
   pix2struct batch --model DIR --input FOLDER|FILE.jsonl [--out FILE.jsonl] [--batch-size N]
-                   [--max-patches N] [--max-new-tokens N] [--threads N] [--cache-dir DIR]`;
+                   [--max-patches N] [--max-new-tokens N] [--threads N] [--cache-dir DIR]
+  pix2struct models [--json] [--hub-cache DIR]
+  pix2struct download ID [--revision REV] [--hub-cache DIR]
+(Hub: HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE are honoured.)`;
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -156,6 +160,15 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'generate') await generateCommand(rest);
     else if (command === 'preprocess') await preprocessCommand(rest);
     else if (command === 'batch') await batchCommand(rest);
+    else if (command === 'models') {
+      const flags = parse(rest, { json: { type: 'boolean' }, 'hub-cache': { type: 'string' } });
+      modelsCommand(flags.json === true, flags['hub-cache'] as string | undefined);
+    } else if (command === 'download') {
+      const [id, ...more] = rest;
+      if (!id || id.startsWith('-')) throw new UsageError('download needs a model id, e.g. pix2struct download google/pix2struct-screen2words-base');
+      const flags = parse(more, { revision: { type: 'string' }, 'hub-cache': { type: 'string' } });
+      await downloadCommand(id, { revision: flags.revision as string | undefined, cacheDir: flags['hub-cache'] as string | undefined });
+    }
     else if (command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(`${USAGE}\n`);
       return 0;

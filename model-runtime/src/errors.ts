@@ -9,7 +9,8 @@ export type Pix2StructErrorCode =
   | 'INPUT_INVALID'
   | 'SESSION_FAILED'
   | 'ABORTED'
-  | 'USAGE';
+  | 'USAGE'
+  | 'HUB';
 
 export class Pix2StructError extends Error {
   constructor(
@@ -68,5 +69,27 @@ export class AbortError extends Pix2StructError {
 export class UsageError extends Pix2StructError {
   constructor(message: string) {
     super('USAGE', message);
+  }
+}
+
+/** Why a Hugging Face Hub download or cache lookup failed; callers branch on it (for example to offer a sign-in). */
+export type HubErrorReason =
+  | 'unauthorized'
+  | 'not-found'
+  | 'unreachable'
+  | 'offline-missing'
+  | 'integrity'
+  | 'interrupted'
+  | 'bad-response';
+
+/** A Hub download or cache lookup failed. Messages never contain the access token. */
+export class HubError extends Pix2StructError {
+  constructor(
+    readonly reason: HubErrorReason,
+    readonly repoId: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('HUB', message, options);
   }
 }

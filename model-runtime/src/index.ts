@@ -10,3 +10,7 @@ export { preprocessImage, type PreprocessedImage, type PreprocessOptions, type R
 export { Pix2StructTokenizer } from './tokenizer';
 export * from './tasks/index';
 export { DEFAULT_MODEL_FOR_TASK, REGISTRY, customEntry, findRegistryEntry, type RegistryEntry, type Pix2StructTask, type OutputKind } from './registry';
+export { downloadModel, findCachedModel, listCachedModels, type CachedModel, type DownloadModelOptions, type DownloadProgress } from './hub/index';
+export { findElement, type FindElementOptions } from './tasks/index';
+export { folderFormat, openModel, type InferenceModel } from './open-model';
+export { EXECUTION_PROVIDER_CHOICES, type ExecutionProviderChoice, type ProviderReport } from './runtime/execution-providers';

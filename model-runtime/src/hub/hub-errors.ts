@@ -1,0 +1,108 @@
+import { HubApiError } from '@huggingface/hub';
+import { AbortError, HubError } from '../errors';
+import { findCachedModel } from './find-cached';
+
+/** What a failed request was about; every message names the repo, the revision and the file. */
+export interface RequestContext {
+  repoId: string;
+  revision: string;
+  endpoint: string;
+  cacheDir: string;
+  /** the repo file, when the request was for one */
+  file?: string;
+  /** whether an access token was sent (never the token itself) */
+  tokenSent: boolean;
+}
+
+/** Error codes Node's fetch reports (in `cause`) when the host cannot be reached at all. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** The first errno-style code in an error's cause chain (fetch wraps them in TypeError('fetch failed')). */
+export function networkErrorCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    // AggregateError from happy-eyeballs connection attempts carries the codes in `errors`
+    const inner = (e as { errors?: unknown[] }).errors;
+    if (Array.isArray(inner) && inner.length > 0) return networkErrorCode(inner[0]);
+  }
+  return undefined;
+}
+
+export function isUnreachable(err: unknown): boolean {
+  const code = networkErrorCode(err);
+  return code !== undefined && UNREACHABLE_CODES.has(code);
+}
+
+function what(ctx: RequestContext): string {
+  return ctx.file ? `"${ctx.file}" of ${ctx.repoId} (revision ${ctx.revision})` : `${ctx.repoId} (revision ${ctx.revision})`;
+}
+
+/** Turns an HTTP status into a HubError that says what to do about it. */
+export function httpStatusError(status: number, ctx: RequestContext, cause?: unknown): HubError {
+  const repoUrl = `${ctx.endpoint}/${ctx.repoId}`;
+  if (status === 401 || status === 403) {
+    const auth = ctx.tokenSent
+      ? 'the access token that was sent is not allowed to read it'
+      : 'no access token was sent; set HF_TOKEN (or pass `token`)';
+    return new HubError(
+      'unauthorized',
+      ctx.repoId,
+      `unauthorised (HTTP ${status}) to download ${what(ctx)}: ${auth}, and if the model is gated accept its licence at ${repoUrl}. ` +
+        'The Hub also answers this way for private or misspelled repos when no token is sent.',
+      { cause },
+    );
+  }
+  if (status === 404) {
+    const message = ctx.file
+      ? `file "${ctx.file}" not found in ${ctx.repoId} at revision ${ctx.revision} (${ctx.endpoint})`
+      : `model repo ${ctx.repoId} or its revision "${ctx.revision}" not found at ${ctx.endpoint}`;
+    return new HubError('not-found', ctx.repoId, message, { cause });
+  }
+  return new HubError('bad-response', ctx.repoId, `${ctx.endpoint} answered HTTP ${status} for ${what(ctx)}`, { cause });
+}
+
+/** "cannot reach" with a hint that depends on whether a usable copy is already cached. */
+export function unreachableError(ctx: RequestContext, cause: unknown): HubError {
+  const cached = findCachedModel(ctx.repoId, { revision: ctx.revision, cacheDir: ctx.cacheDir });
+  const hint = cached
+    ? `a cached copy exists at ${cached}`
+    : `no complete cached copy of ${ctx.repoId} (revision ${ctx.revision}) exists in ${ctx.cacheDir}`;
+  return new HubError(
+    'unreachable',
+    ctx.repoId,
+    `cannot reach ${ctx.endpoint} (${networkErrorCode(cause) ?? 'network error'}); set HF_HUB_OFFLINE=1 to use cached files — ${hint}`,
+    { cause },
+  );
+}
+
+export function cancelledError(ctx: RequestContext): AbortError {
+  return new AbortError(`download of ${what(ctx)} was cancelled; any partial file is kept and the next download resumes it`);
+}
+
+/**
+ * Maps whatever an @huggingface/hub call or fetch threw to a typed error. Errors that are already
+ * ours pass through unchanged.
+ */
+export function toHubError(err: unknown, ctx: RequestContext, signal?: AbortSignal): Error {
+  if (err instanceof HubError || err instanceof AbortError) return err;
+  if (signal?.aborted) return cancelledError(ctx);
+  if (err instanceof HubApiError) return httpStatusError(err.statusCode, ctx, err);
+  if (isUnreachable(err)) return unreachableError(ctx, err);
+  // local file-system failures (disk full, permissions) are not the Hub's doing: keep them as they are
+  if (typeof (err as NodeJS.ErrnoException).syscall === 'string') return err as Error;
+  // @huggingface/hub refuses tokens that do not start with "hf_" before sending anything
+  if (err instanceof TypeError && /access token/i.test(err.message)) {
+    return new HubError('unauthorized', ctx.repoId, `the Hugging Face access token is malformed: ${err.message}`, { cause: err });
+  }
+  const detail = err instanceof Error ? err.message : String(err);
+  return new HubError('bad-response', ctx.repoId, `downloading ${what(ctx)} from ${ctx.endpoint} failed: ${detail}`, { cause: err });
+}
