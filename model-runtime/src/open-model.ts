@@ -35,6 +35,18 @@ export function folderFormat(dir: string): InferenceModel['format'] {
   }
 }
 
+/** Both model classes encode then generate the same way; only their encoding types differ. */
+async function encodeThenGenerate<E>(
+  m: { encode(image: PreprocessedImage): Promise<E>; generate(encoding: E, options?: GenerateOptions): Promise<GenerateResult> },
+  image: PreprocessedImage,
+  options: GenerateOptions | undefined,
+): Promise<GenerateResult & { encodeMs: number }> {
+  const start = performance.now();
+  const encoding = await m.encode(image);
+  const encodeMs = performance.now() - start;
+  return { ...(await m.generate(encoding, options)), encodeMs };
+}
+
 export async function openModel(dir: string, options: LoadOptions = {}): Promise<InferenceModel> {
   if (folderFormat(dir) === 'optimum-onnx') {
     const m = await OptimumPix2StructModel.load(dir, options);
@@ -45,12 +57,7 @@ export async function openModel(dir: string, options: LoadOptions = {}): Promise
       generation: m.generation,
       tokenizerFile: m.tokenizerFile,
       provider: m.provider,
-      run: async (image, generateOptions) => {
-        const start = performance.now();
-        const encoding = await m.encode(image);
-        const encodeMs = performance.now() - start;
-        return { ...(await m.generate(encoding, generateOptions)), encodeMs };
-      },
+      run: (image, generateOptions) => encodeThenGenerate(m, image, generateOptions),
       release: () => m.release(),
     };
   }
@@ -62,12 +69,7 @@ export async function openModel(dir: string, options: LoadOptions = {}): Promise
     generation: m.checkpoint.generation,
     tokenizerFile: m.checkpoint.tokenizerFile,
     provider: m.provider,
-    run: async (image, generateOptions) => {
-      const start = performance.now();
-      const encoding = await m.encode(image);
-      const encodeMs = performance.now() - start;
-      return { ...(await m.generate(encoding, generateOptions)), encodeMs };
-    },
+    run: (image, generateOptions) => encodeThenGenerate(m, image, generateOptions),
     release: () => m.release(),
   };
 }

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { CheckpointError } from '../errors';
+import { openWeightsFile } from './open-file';
 
 export type WeightDtype = 'F32' | 'F16' | 'BF16';
 
@@ -30,14 +31,8 @@ export interface SafetensorsHeader {
  * until a consumer reads exactly the bytes it needs.
  */
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
-  let fd: number;
+  const { fd, size: fileSize } = openWeightsFile(file);
   try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    throw new CheckpointError(file, `cannot open: ${(err as Error).message}`, undefined, { cause: err });
-  }
-  try {
-    const fileSize = fs.fstatSync(fd).size;
     if (fileSize < 8) throw new CheckpointError(file, `file is ${fileSize} bytes, too short to hold a safetensors header (truncated?)`);
     const prefix = Buffer.alloc(8);
     fs.readSync(fd, prefix, 0, 8, 0);

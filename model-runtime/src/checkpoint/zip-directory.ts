@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { CheckpointError } from '../errors';
+import { openWeightsFile } from './open-file';
 
 /** One member of a zip archive, located from the central directory. */
 export interface ZipEntry {
@@ -36,14 +37,8 @@ const FLAG_ENCRYPTED = 0x1;
  * directory's: torch pads the local extra field so that storages start 64-byte aligned.
  */
 export function readZipDirectory(file: string): ZipEntry[] {
-  let fd: number;
+  const { fd, size: fileSize } = openWeightsFile(file);
   try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    throw new CheckpointError(file, `cannot open: ${(err as Error).message}`, undefined, { cause: err });
-  }
-  try {
-    const fileSize = fs.fstatSync(fd).size;
     const { count, offset, size } = findCentralDirectory(fd, file, fileSize);
     if (size > MAX_DIRECTORY_BYTES || offset + size > fileSize) {
       throw new CheckpointError(file, `zip central directory (${size} bytes at ${offset}) does not fit in the ${fileSize}-byte file (truncated?)`);
