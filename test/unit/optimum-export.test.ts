@@ -5,18 +5,28 @@ import * as path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { AbortError, CheckpointError, UsageError } from '../../model-runtime/src/errors';
 import { findOptimumLayout } from '../../model-runtime/src/onnx-export/layout';
+import { float16ToFloat32, float32ToFloat16, fromHalfBits, toHalfBits } from '../../model-runtime/src/onnx-export/float16';
 import { OptimumPix2StructModel, type OptimumImageEncoding } from '../../model-runtime/src/onnx-export/optimum-model';
+import { ModelSession } from '../../model-runtime/src/runtime/ort-session';
 import { FIXTURE_ROOT, IMAGES, index, MODEL_DIR, maxAbsDiff, modelRef, readReference, referenceInputs, tempDir } from '../helpers/fixture';
 import { pyrefPython } from '../helpers/python';
 
 // The fixture README's tolerances for a port, as in model-parity.test.ts.
 const STATE_ATOL = 1e-4;
 const SCORE_ATOL = 1e-4;
+/**
+ * fp16 graphs against the float32 references, step-0 logits max abs diff: measured 6.8e-3 on
+ * the chart image (logits up to 4.4, where a float16 step is 3.9e-3), so about 4x headroom.
+ */
+const FP16_LOGITS_ATOL = 3e-2;
 
 /**
  * Exports a copy of model-a with optimum, as `optimum-cli export onnx --task
  * image-to-text-with-past` does (main_export is what the CLI calls), then makes dynamically
- * quantized variants the way optimum's quantizer names them. optimum sizes pix2struct's dummy
+ * quantized variants the way optimum's quantizer names them, and float16 variants with float16
+ * inputs and outputs, as \`--dtype fp16\` exports are (optimum 1.17 exports fp16 on CUDA only, so
+ * the float32 graphs are converted with onnxruntime's float16 converter, keep_io_types=False,
+ * and the decoder pair is merged after conversion with optimum's merge_decoders). optimum sizes pix2struct's dummy
  * inputs from a tokenizer and a Pix2StructProcessor, so the copy gets a small T5 tokenizer,
  * and its max_patches is set to the references' patch count (optimum fixes it in the graph).
  * Exit 3: optimum or onnxruntime cannot be imported.
@@ -26,6 +36,9 @@ import json, os, shutil, sys, time
 try:
     from optimum.exporters.onnx import main_export
     from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+    import onnx
+    from optimum.onnx import merge_decoders
 except ImportError as err:
     print(f"cannot import optimum's ONNX exporter or onnxruntime ({err}); pip install -r bench/requirements.txt into .cache/pyref", file=sys.stderr)
     sys.exit(3)
@@ -55,7 +68,17 @@ qdir = os.path.join(work, "quantized", "onnx")
 os.makedirs(qdir)
 for name in ("encoder_model", "decoder_model_merged"):
     quantize_dynamic(os.path.join(out, name + ".onnx"), os.path.join(qdir, name + "_quantized.onnx"), weight_type=QuantType.QInt8)
-print(json.dumps({"export_s": export_s, "quantize_s": time.perf_counter() - start, "files": sorted(os.listdir(out))}))
+quantize_s = time.perf_counter() - start
+
+start = time.perf_counter()
+hdir = os.path.join(work, "fp16", "onnx")
+os.makedirs(hdir)
+half = lambda name: convert_float_to_float16(onnx.load(os.path.join(out, name + ".onnx")), keep_io_types=False)
+onnx.save(half("encoder_model"), os.path.join(hdir, "encoder_model_fp16.onnx"))
+# The converter breaks the merged graph's If branches (their outer-scope names), so the pair is
+# converted and then merged as the exporter merges it.
+merge_decoders(half("decoder_model"), half("decoder_with_past_model"), save_path=os.path.join(hdir, "decoder_model_merged_fp16.onnx"), strict=False)
+print(json.dumps({"export_s": export_s, "quantize_s": quantize_s, "fp16_s": time.perf_counter() - start, "files": sorted(os.listdir(out))}))
 `;
 
 const CONFIGS = ['config.json', 'generation_config.json', 'preprocessor_config.json'];
@@ -84,10 +107,11 @@ function fakeFolder(names: readonly string[]): string {
 
 const work = tempDir('optimum');
 let skipReason: string | null = null;
-let timings: { export_s: number; quantize_s: number; files: string[] } | null = null;
+let timings: { export_s: number; quantize_s: number; fp16_s: number; files: string[] } | null = null;
 const exportDir = path.join(work, 'export');
 const splitOnlyDir = path.join(work, 'split-only');
 const quantizedDir = path.join(work, 'quantized');
+const fp16Dir = path.join(work, 'fp16');
 
 /** Skips a test that needs the export when Python could not make it. */
 function skipped(t: TestContext): boolean {
@@ -120,13 +144,15 @@ before(() => {
   // Quantized graphs beside the plain merged ones: the variant option picks between them.
   linkInto(exportDir, quantizedDir, CONFIGS);
   linkInto(exportDir, path.join(quantizedDir, 'onnx'), ['encoder_model.onnx', 'decoder_model_merged.onnx']);
+  // The fp16 graphs alone, as an fp16-only repository would ship them.
+  linkInto(exportDir, fp16Dir, CONFIGS);
 });
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
 test('optimum export (timings)', (t) => {
   if (skipped(t)) return;
   assert.ok(timings!.files.includes('decoder_model_merged.onnx') && timings!.files.includes('decoder_with_past_model.onnx'), timings!.files.join(', '));
-  t.diagnostic(`export ${timings!.export_s.toFixed(1)} s, dynamic quantization ${timings!.quantize_s.toFixed(1)} s; files: ${timings!.files.join(', ')}`);
+  t.diagnostic(`export ${timings!.export_s.toFixed(1)} s, dynamic quantization ${timings!.quantize_s.toFixed(1)} s, fp16 conversion ${timings!.fp16_s.toFixed(1)} s; files: ${timings!.files.join(', ')}`);
 });
 
 for (const decoder of ['merged', 'split'] as const) {
@@ -294,6 +320,75 @@ describe('optimum export folder layouts', () => {
     } finally {
       await model.release();
     }
+  });
+
+  test('the fp16 variant runs float16 graphs: float16 I/O, logits near float32, generation to the end', async (t) => {
+    if (skipped(t)) return;
+    const model = await OptimumPix2StructModel.load(fp16Dir, { variant: 'fp16', threads: 2 });
+    try {
+      const graphDir = path.join(fp16Dir, 'onnx');
+      assert.equal(model.layout.encoder, path.join(graphDir, 'encoder_model_fp16.onnx'));
+      assert.deepEqual(model.layout.decoder, { kind: 'merged', merged: path.join(graphDir, 'decoder_model_merged_fp16.onnx') });
+      // The graphs really take and return float16 (not float32 I/O around float16 weights).
+      const typesOf = async (file: string) => {
+        const session = await ModelSession.open(file, path.basename(file));
+        try {
+          const types = new Map<string, string>();
+          for (const m of [...session.inputMetadata, ...session.outputMetadata]) if (m.isTensor) types.set(m.name, m.type);
+          return types;
+        } finally {
+          await session.release();
+        }
+      };
+      const encoderTypes = await typesOf(model.layout.encoder);
+      assert.equal(encoderTypes.get('flattened_patches'), 'float16');
+      assert.equal(encoderTypes.get('last_hidden_state'), 'float16');
+      const decoderTypes = await typesOf(path.join(graphDir, 'decoder_model_merged_fp16.onnx'));
+      for (const name of ['encoder_hidden_states', 'past_key_values.0.decoder.key', 'past_key_values.0.encoder.value', 'present.0.decoder.key', 'logits']) {
+        assert.equal(decoderTypes.get(name), 'float16', name);
+      }
+
+      const ref = modelRef('chart');
+      const encoding = await model.encode(referenceInputs('chart'));
+      assert.equal(encoding.lastHiddenState.type, 'float32');
+      const stateDiff = maxAbsDiff(encoding.lastHiddenState.data as Float32Array, readReference(ref.encoder_last_hidden_state));
+      const expected = readReference(ref.logits_step0);
+      const step0 = await model.decoderFor(encoding).forward([[0]]);
+      assert.ok(step0 instanceof Float32Array);
+      const logitsDiff = maxAbsDiff(step0, expected);
+      const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      t.diagnostic(`fp16 vs float32 references: encoder states max abs diff ${stateDiff.toExponential(2)}, step-0 logits max abs diff ${logitsDiff.toExponential(2)} (logits up to ${scale.toFixed(3)})`);
+      assert.ok(logitsDiff > 0 && logitsDiff <= FP16_LOGITS_ATOL, `step-0 logits max abs diff ${logitsDiff}`);
+
+      // Greedy runs to the end over a float16 cache; beam search reorders float16 rows.
+      const maxNewTokens = ref.greedy_ids.length - 1;
+      const greedy = await model.generate(encoding, { maxNewTokens });
+      assert.equal(greedy.tokenIds[0], 0);
+      const ended = greedy.tokenIds.length === maxNewTokens + 1 || model.generation.eosTokenIds.includes(greedy.tokenIds.at(-1)!);
+      assert.ok(ended, `greedy stopped early: ${greedy.tokenIds.join(', ')}`);
+      assert.ok(greedy.tokenIds.every((id) => Number.isInteger(id) && id >= 0 && id < model.config.text.vocabSize));
+      const same = greedy.tokenIds.filter((id, i) => id === ref.greedy_ids[i]).length;
+      t.diagnostic(`fp16 greedy ids match the float32 reference at ${same} of ${ref.greedy_ids.length} positions`);
+      const beam = await model.generate(encoding, { maxNewTokens: 8, numBeams: 3 });
+      assert.equal(beam.tokenIds[0], 0);
+      assert.ok(Number.isFinite(beam.sequenceScore));
+    } finally {
+      await model.release();
+    }
+  });
+
+  test('float16 conversion rounds to nearest even and widens exactly', () => {
+    const cases: [number, number][] = [
+      [1, 0x3c00], [-2, 0xc000], [0.1, 0x2e66], [65504, 0x7bff], [65519.99, 0x7bff], [65520, 0x7c00], [-1e6, 0xfc00],
+      [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], // ties go to the even pattern
+      [2 ** -14, 0x0400], [2 ** -24, 0x0001], [2 ** -25, 0x0000], [3 * 2 ** -25, 0x0002], [2 ** -14 - 2 ** -25, 0x0400], [-0, 0x8000],
+    ];
+    for (const [value, bits] of cases) assert.equal(toHalfBits(value), bits, `${value}`);
+    assert.deepEqual(float32ToFloat16(Float32Array.of(Infinity, -Infinity)), Uint16Array.of(0x7c00, 0xfc00));
+    assert.ok(Number.isNaN(fromHalfBits(toHalfBits(NaN))));
+    const all = Uint16Array.from({ length: 0x10000 }, (_, i) => i);
+    const wide = float16ToFloat32(all);
+    for (let h = 0; h < 0x10000; h++) if (!Number.isNaN(wide[h])) assert.equal(toHalfBits(wide[h]!), h, `pattern ${h}`);
   });
 
   test('an encoder without a decoder is rejected, naming the missing graphs', async () => {

@@ -5,10 +5,15 @@
 import type { TextConfig } from '../checkpoint/config';
 import { SessionError } from '../errors';
 import type { ModelSession } from '../runtime/ort-session';
-import { fixedDim, ioInfo, kvNames, OPTIMUM_IO, requireIo } from './signature';
+import { fixedDim, float16Inputs, ioInfo, kvNames, OPTIMUM_IO, requireIo } from './signature';
 
-/** A mask input's declared dtype: optimum exports int64, other exporters float32. */
+/**
+ * How a mask is built on the host: optimum exports int64, other exporters float32. A float16
+ * mask is built as float32 and narrowed with the graph's other float16 inputs.
+ */
 export type MaskType = 'int64' | 'float32';
+/** Declared dtype of a mask → how the host builds it. */
+export const hostMaskType = (declared: string): MaskType => (declared === 'int64' ? 'int64' : 'float32');
 
 export interface DecoderGraph {
   session: ModelSession;
@@ -19,6 +24,8 @@ export interface DecoderGraph {
   fixedTokens: number | null;
   /** Declared rows of encoder_hidden_states when fixed (an export traced for batch 1), else null. */
   fixedRows: number | null;
+  /** Inputs declared float16 (an fp16 export): float32 feeds are narrowed, float16 ones pass as they are. */
+  float16Inputs: ReadonlySet<string>;
 }
 
 export interface DecoderGraphs {
@@ -34,22 +41,24 @@ export interface DecoderGraphs {
   vocabSize: number;
 }
 
-const MASK_TYPES = ['int64', 'float32'] as const;
+const MASK_TYPES = ['int64', 'float32', 'float16'] as const;
+const FLOAT_TYPES = ['float32', 'float16'] as const;
 
 function describeGraph(session: ModelSession): DecoderGraph {
   requireIo(session, 'inputs', OPTIMUM_IO.inputIds, ['int64']);
-  const states = requireIo(session, 'inputs', OPTIMUM_IO.encoderStates, ['float32']);
+  const states = requireIo(session, 'inputs', OPTIMUM_IO.encoderStates, FLOAT_TYPES);
   const encoderMask = requireIo(session, 'inputs', OPTIMUM_IO.encoderMask, MASK_TYPES);
-  requireIo(session, 'outputs', OPTIMUM_IO.logits, ['float32']);
+  requireIo(session, 'outputs', OPTIMUM_IO.logits, FLOAT_TYPES);
   const hasDecoderMask = ioInfo(session, 'inputs').some((m) => m.name === OPTIMUM_IO.decoderMask);
   const decoderMask = hasDecoderMask ? requireIo(session, 'inputs', OPTIMUM_IO.decoderMask, MASK_TYPES) : null;
   const ids = ioInfo(session, 'inputs').find((m) => m.name === OPTIMUM_IO.inputIds)!;
   return {
     session,
-    encoderMaskType: encoderMask.type as MaskType,
-    decoderMaskType: decoderMask ? (decoderMask.type as MaskType) : null,
+    encoderMaskType: hostMaskType(encoderMask.type),
+    decoderMaskType: decoderMask ? hostMaskType(decoderMask.type) : null,
     fixedTokens: fixedDim(ids.shape[1]),
     fixedRows: fixedDim(states.shape[0]),
+    float16Inputs: float16Inputs(session),
   };
 }
 

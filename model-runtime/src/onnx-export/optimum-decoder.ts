@@ -14,11 +14,12 @@ import { SessionInputError } from '../errors';
 import type { DecoderStepper } from '../generation/stepper';
 import { boolTensor, floatTensor, int64Tensor, type HostTensor } from '../runtime/ort-session';
 import type { DecoderGraph, DecoderGraphs, MaskType } from './decoder-graphs';
+import { castFloatTo, widenFloat } from './float16';
 import { OPTIMUM_IO, type KvPart } from './signature';
 
 /** An image encoded by optimum's encoder_model.onnx. */
 export interface OptimumImageEncoding {
-  lastHiddenState: HostTensor; // [1, P, H], P = the encoder graph's patch count
+  lastHiddenState: HostTensor; // float32 [1, P, H], P = the encoder graph's patch count
   encoderMask: HostTensor; // float32 [1, P], 1 for real patches
 }
 
@@ -53,14 +54,31 @@ function ones(type: MaskType, dims: readonly number[]): HostTensor {
   return type === 'int64' ? int64Tensor(new BigInt64Array(n).fill(1n), dims) : floatTensor(new Float32Array(n).fill(1), dims);
 }
 
-/** Row r of the result is row order[r] of `t` ([rows, ...]). */
+/** Row r of the result is row order[r] of `t` ([rows, ...]), a float32 or float16 cache tensor. */
 function gatherRows(t: HostTensor, order: readonly number[]): HostTensor {
+  if (t.type !== 'float32' && t.type !== 'float16') throw new Error(`cannot reorder a ${t.type} tensor`);
   const rowSize = t.data.length / t.dims[0]!;
-  const src = t.data as Float32Array;
+  const dims = [order.length, ...t.dims.slice(1)];
+  if (t.type === 'float16') {
+    const src = t.data;
+    const dst = new Uint16Array(order.length * rowSize);
+    order.forEach((from, to) => dst.set(src.subarray(from * rowSize, (from + 1) * rowSize), to * rowSize));
+    return { type: 'float16', data: dst, dims };
+  }
+  const src = t.data;
   const dst = new Float32Array(order.length * rowSize);
   order.forEach((from, to) => dst.set(src.subarray(from * rowSize, (from + 1) * rowSize), to * rowSize));
-  return floatTensor(dst, [order.length, ...t.dims.slice(1)]);
+  return floatTensor(dst, dims);
 }
+
+/** Narrows the float32 feeds a graph declares float16 (an fp16 export); float16 ones, like the cache, pass as they are. */
+function castFeeds(graph: DecoderGraph, feeds: Record<string, HostTensor>): Record<string, HostTensor> {
+  for (const name of graph.float16Inputs) if (feeds[name]) feeds[name] = castFloatTo(feeds[name]!, 'float16');
+  return feeds;
+}
+
+/** Logits as float32 for generation, widened (exactly) from an fp16 graph's. */
+const logitsOf = (out: Record<string, HostTensor>) => widenFloat(out[OPTIMUM_IO.logits]!).data as Float32Array;
 
 export class OptimumDecoder implements DecoderStepper {
   readonly vocabSize: number;
@@ -139,7 +157,7 @@ export class OptimumDecoder implements DecoderStepper {
         }
       }
     }
-    const out = await first.session.run(feeds);
+    const out = await first.session.run(castFeeds(first, feeds));
     for (let i = 0; i < layers; i++) {
       for (const part of PARTS) {
         this.selfKv[OPTIMUM_IO.past(i, 'decoder', part)] = out[OPTIMUM_IO.present(i, 'decoder', part)]!;
@@ -147,7 +165,7 @@ export class OptimumDecoder implements DecoderStepper {
       }
     }
     this.pastLength = tokens;
-    return out[OPTIMUM_IO.logits]!.data as Float32Array;
+    return logitsOf(out);
   }
 
   private async runCached(ids: readonly (readonly number[])[]): Promise<Float32Array> {
@@ -155,12 +173,12 @@ export class OptimumDecoder implements DecoderStepper {
     const tokens = ids[0]!.length;
     const feeds = { ...this.commonFeeds(cached, ids, this.pastLength + tokens), ...this.selfKv, ...this.crossKv };
     if (merged) feeds[OPTIMUM_IO.useCacheBranch] = boolTensor([true], [1]);
-    const out = await cached.session.run(feeds);
+    const out = await cached.session.run(castFeeds(cached, feeds));
     for (let i = 0; i < layers; i++) {
       for (const part of PARTS) this.selfKv[OPTIMUM_IO.past(i, 'decoder', part)] = out[OPTIMUM_IO.present(i, 'decoder', part)]!;
     }
     this.pastLength += tokens;
-    return out[OPTIMUM_IO.logits]!.data as Float32Array;
+    return logitsOf(out);
   }
 
   /** input_ids, the image and the decoder mask (all ones: no padding inside a row). */
@@ -184,10 +202,11 @@ export class OptimumDecoder implements DecoderStepper {
     let feeds = this.imageFeeds.get(graph);
     if (!feeds) {
       const rows = graph.fixedRows ?? this.rows;
-      feeds = {
+      // Narrowed here once per graph, so an fp16 graph's encoder states are not converted every step.
+      feeds = castFeeds(graph, {
         [OPTIMUM_IO.encoderStates]: repeatRows(this.image.lastHiddenState, rows),
         [OPTIMUM_IO.encoderMask]: repeatRows(maskAs(this.image.encoderMask, graph.encoderMaskType), rows),
-      };
+      });
       this.imageFeeds.set(graph, feeds);
     }
     return feeds;

@@ -19,10 +19,11 @@ import type { LoadOptions } from '../model';
 import type { PreprocessedImage } from '../preprocess/patches';
 import type { ProviderReport } from '../runtime/execution-providers';
 import { floatTensor, int64Tensor, ModelSession, type HostTensor } from '../runtime/ort-session';
-import { inspectDecoderGraphs, type DecoderGraphs, type MaskType } from './decoder-graphs';
+import { hostMaskType, inspectDecoderGraphs, type DecoderGraphs, type MaskType } from './decoder-graphs';
+import { castFloatTo, widenFloat } from './float16';
 import { findOptimumLayout, type DecoderChoice, type OptimumLayout, type OptimumVariant } from './layout';
 import { OptimumDecoder, type OptimumImageEncoding } from './optimum-decoder';
-import { fixedDim, OPTIMUM_IO, requireIo } from './signature';
+import { fixedDim, float16Inputs, OPTIMUM_IO, requireIo } from './signature';
 
 export type { OptimumImageEncoding } from './optimum-decoder';
 export type { DecoderChoice, OptimumVariant } from './layout';
@@ -52,13 +53,15 @@ interface EncoderSignature {
   /** The export's max_patches: optimum traces the encoder with a fixed patch count. Null if dynamic. */
   patches: number | null;
   maskType: MaskType;
+  /** Inputs declared float16 (an fp16 export), narrowed from float32 at each call. */
+  float16Inputs: ReadonlySet<string>;
 }
 
 function inspectEncoder(session: ModelSession): EncoderSignature {
-  const patches = requireIo(session, 'inputs', OPTIMUM_IO.encoder.patches, ['float32']);
-  const mask = requireIo(session, 'inputs', OPTIMUM_IO.encoder.mask, ['int64', 'float32']);
-  requireIo(session, 'outputs', OPTIMUM_IO.encoder.output, ['float32']);
-  return { patches: fixedDim(patches.shape[1]), maskType: mask.type as MaskType };
+  const patches = requireIo(session, 'inputs', OPTIMUM_IO.encoder.patches, ['float32', 'float16']);
+  const mask = requireIo(session, 'inputs', OPTIMUM_IO.encoder.mask, ['int64', 'float32', 'float16']);
+  requireIo(session, 'outputs', OPTIMUM_IO.encoder.output, ['float32', 'float16']);
+  return { patches: fixedDim(patches.shape[1]), maskType: hostMaskType(mask.type), float16Inputs: float16Inputs(session) };
 }
 
 /** Each session once: a merged decoder serves as both the first-step and the cached graph. */
@@ -144,11 +147,15 @@ export class OptimumPix2StructModel {
     const encoderMask = floatTensor(mask, [1, patches]); // [1, P]
     const maskFeed: HostTensor =
       this.encoderSignature.maskType === 'int64' ? int64Tensor(BigInt64Array.from(mask, (v) => BigInt(Math.round(v))), [1, patches]) : encoderMask;
-    const out = await this.encoder.run({
+    const feeds: Record<string, HostTensor> = {
       [OPTIMUM_IO.encoder.patches]: floatTensor(rows, [1, patches, width]), // [1, P, 2 + ph*pw*3]
       [OPTIMUM_IO.encoder.mask]: maskFeed, // [1, P]
-    });
-    return { lastHiddenState: out[OPTIMUM_IO.encoder.output]!, encoderMask }; // [1, P, H]
+    };
+    for (const name of this.encoderSignature.float16Inputs) feeds[name] = castFloatTo(feeds[name]!, 'float16');
+    const out = await this.encoder.run(feeds);
+    // An fp16 encoder's states are widened (exactly) so that every variant's encoding reads alike;
+    // the decoder narrows them back, bit for bit, where its graph takes float16.
+    return { lastHiddenState: widenFloat(out[OPTIMUM_IO.encoder.output]!), encoderMask }; // [1, P, H]
   }
 
   /** A decoder with an empty KV cache for this image (prefix scoring, custom loops). */

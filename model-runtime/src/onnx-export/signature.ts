@@ -46,6 +46,11 @@ export function ioInfo(session: ModelSession, which: 'inputs' | 'outputs'): IoIn
   });
 }
 
+/** Names of the inputs a graph declares as float16 (an fp16 export's), which take float32 feeds narrowed. */
+export function float16Inputs(session: ModelSession): ReadonlySet<string> {
+  return new Set(ioInfo(session, 'inputs').filter((m) => m.type === 'float16').map((m) => m.name));
+}
+
 /** A fixed dimension, or null for a symbolic/unknown one. */
 export const fixedDim = (d: Dim | undefined): number | null => (typeof d === 'number' && d >= 0 ? d : null);
 
@@ -57,8 +62,6 @@ export function requireIo(session: ModelSession, which: 'inputs' | 'outputs', na
   if (!info) problem = `has no ${which.slice(0, -1)} "${name}"`;
   else if (!types.includes(info.type)) {
     problem = `${which.slice(0, -1)} "${name}" is ${info.type}, expected ${types.join(' or ')}`;
-    // optimum's --dtype fp16 exports keep float16 at the graph boundary; the session layer moves float32 only.
-    if (info.type === 'float16') problem += ' (float16 inputs/outputs are not supported; use the default or quantized variant, or an fp16 export with float32 I/O)';
   }
   if (problem) throw new SessionError(`${session.label}: ${problem}, so this is not an optimum Pix2Struct graph it can run (${which}: ${describeAll(list)})`);
   return info!;
@@ -87,7 +90,8 @@ export function kvNames(session: ModelSession, which: 'inputs' | 'outputs'): KvN
     const layer = Number(match[1]);
     if (!seen.has(layer)) seen.set(layer, new Set());
     seen.get(layer)!.add(`${match[2]}.${match[3]}`);
-    if (m.type !== 'float32') requireIo(session, which, m.name, ['float32']);
+    // fp16 exports keep the cache in float16; it goes from present to past as it is.
+    if (m.type !== 'float32' && m.type !== 'float16') requireIo(session, which, m.name, ['float32', 'float16']);
     heads ??= fixedDim(m.shape[1]);
     headDim ??= fixedDim(m.shape[3]);
   }

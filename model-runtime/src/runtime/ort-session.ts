@@ -9,6 +9,8 @@ import { precheckProvider, providerCandidates, type ExecutionProviderChoice, typ
 
 export type HostTensor =
   | { type: 'float32'; data: Float32Array; dims: readonly number[] }
+  /** IEEE half precision as raw 16-bit patterns (what onnxruntime-node takes for 'float16'). */
+  | { type: 'float16'; data: Uint16Array; dims: readonly number[] }
   | { type: 'int64'; data: BigInt64Array; dims: readonly number[] }
   | { type: 'bool'; data: Uint8Array; dims: readonly number[] };
 
@@ -27,6 +29,13 @@ function bindingDir(): string | null {
   } catch {
     return null;
   }
+}
+
+/** float16 data as bit patterns: a Uint16Array as is, a Float16Array (where the runtime has one) reinterpreted. */
+function halfBits(data: unknown): Uint16Array {
+  if (data instanceof Uint16Array) return data;
+  const view = data as ArrayBufferView & { length: number };
+  return new Uint16Array(view.buffer, view.byteOffset, view.length);
 }
 
 const describe = (t: HostTensor) => `${t.type}[${t.dims.join(', ')}]`;
@@ -152,6 +161,7 @@ export class ModelSession {
     const out: Record<string, HostTensor> = {};
     for (const [name, t] of Object.entries(results)) {
       if (t.type === 'float32') out[name] = { type: 'float32', data: t.data as Float32Array, dims: t.dims };
+      else if (t.type === 'float16') out[name] = { type: 'float16', data: halfBits(t.data), dims: t.dims };
       else if (t.type === 'int64') out[name] = { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
       else if (t.type === 'bool') out[name] = { type: 'bool', data: t.data as Uint8Array, dims: t.dims };
       else throw new SessionError(`${this.label}: output "${name}" has unexpected type ${t.type}`);
