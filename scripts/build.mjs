@@ -1,4 +1,5 @@
-// Bundles the CLI (and later the extension) with esbuild; native modules stay external.
+// Bundles the CLI, the extension, its inference worker and the webview panel with esbuild;
+// native modules stay external.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,5 +21,29 @@ await esbuild.build({
   logLevel: 'warning',
 });
 fs.chmodSync(path.join(dist, 'cli.js'), 0o755);
+
+// The extension host and its inference worker (Node), and the panel (browser).
+await esbuild.build({
+  entryPoints: { extension: path.join(root, 'src/extension.ts'), 'inference-worker': path.join(root, 'src/worker/inference-worker.ts') },
+  outdir: dist,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external: ['vscode', 'onnxruntime-node', 'sharp'],
+  logLevel: 'warning',
+});
+await esbuild.build({
+  entryPoints: { panel: path.join(root, 'webview/main.ts') },
+  outdir: path.join(dist, 'webview'),
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+fs.copyFileSync(path.join(root, 'webview/panel.css'), path.join(dist, 'webview/panel.css'));
 // The header renderer loads its font from dist/assets/fonts when bundled.
 fs.cpSync(path.join(root, 'model-runtime/assets'), path.join(dist, 'assets'), { recursive: true });

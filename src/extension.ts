@@ -1,0 +1,127 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { InferenceClient } from './inference-client';
+import { resolveModelFolder } from './model-location';
+import { Pix2StructPanel } from './panel';
+import type { DescribeResult, TaskId } from './protocol';
+import { readSettings } from './settings';
+
+const IMAGE_FILTERS = { Images: ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff'] };
+
+/** What a run needs besides the settings. */
+interface RunTarget {
+  image: vscode.Uri;
+  task: TaskId;
+  question?: string;
+}
+
+export function activate(context: vscode.ExtensionContext) {
+  const log = vscode.window.createOutputChannel('Pix2Struct', { log: true });
+  const client = new InferenceClient(path.join(context.extensionPath, 'dist', 'inference-worker.js'), (line) => log.warn(line));
+  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
+  status.command = 'pix2struct.showLog';
+  let currentImage: vscode.Uri | undefined;
+  let activeRun: number | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  context.subscriptions.push(log, status, { dispose: () => void client.dispose() });
+
+  const scheduleUnload = () => {
+    clearTimeout(idleTimer);
+    const minutes = readSettings().idleUnloadMinutes;
+    if (minutes > 0) idleTimer = setTimeout(() => client.unload(), minutes * 60_000);
+  };
+
+  // The panel's buttons arrive here as validated messages.
+  const wirePanel = (panel: Pix2StructPanel) =>
+    panel.onMessage((m) => {
+      if (m.type === 'run' && currentImage) void run({ image: currentImage, task: m.task, question: m.question });
+      else if (m.type === 'stop') client.cancel(m.runId);
+      else if (m.type === 'copy') void vscode.env.clipboard.writeText(m.text);
+      else if (m.type === 'insert') void vscode.window.activeTextEditor?.insertSnippet(new vscode.SnippetString().appendText(m.text));
+    });
+
+  const showImage = (image: vscode.Uri) => {
+    currentImage = image;
+    const panel = Pix2StructPanel.show(context.extensionUri, vscode.Uri.file(path.dirname(image.fsPath)), wirePanel);
+    panel.post({ type: 'image', image: { src: panel.asWebviewUri(image), name: path.basename(image.fsPath) } });
+    return panel;
+  };
+
+  async function run(target: RunTarget): Promise<DescribeResult | undefined> {
+    const settings = readSettings();
+    const setting = target.task === 'ask' ? settings.questionModelPath : settings.modelPath;
+    const modelPath = await resolveModelFolder(setting, log);
+    if (!modelPath) return undefined;
+    const panel = showImage(target.image);
+    const request = client.describe(
+      {
+        modelPath,
+        imagePath: target.image.fsPath,
+        question: target.question,
+        maxPatches: settings.maxPatches,
+        maxNewTokens: settings.maxNewTokens,
+        threads: settings.threads,
+        executionProvider: settings.executionProvider,
+      },
+      (text, tokenId) => panel.post({ type: 'token', runId: request.id, text, tokenId }),
+    );
+    activeRun = request.id;
+    panel.post({ type: 'runStarted', runId: request.id, task: target.task, model: setting, question: target.question });
+    log.info(`run ${request.id}: ${target.task} ${target.image.fsPath} with ${modelPath}`);
+    try {
+      const result = await request.done;
+      panel.post({ type: 'runFinished', runId: request.id, ok: true, result });
+      status.text = `$(eye) Pix2Struct: ${path.basename(setting)} (${result.provider})`;
+      status.show();
+      log.info(`run ${request.id}: ${result.tokenIds.length - 1} tokens; ${JSON.stringify(result.timingsMs)}`);
+      return result;
+    } catch (err) {
+      const error = err as Error & { code?: string };
+      panel.post({ type: 'runFinished', runId: request.id, ok: false, error: { message: error.message, code: error.code } });
+      if (error.code !== 'ABORTED') {
+        log.error(`run ${request.id}: ${error.message}`);
+        void vscode.window.showErrorMessage(`Pix2Struct: ${error.message}`, 'Show Log').then((c) => c && log.show());
+      }
+      return undefined;
+    } finally {
+      if (activeRun === request.id) activeRun = undefined;
+      scheduleUnload();
+    }
+  }
+
+  /** The image a command acts on: its argument, the active image preview, or a file picker. */
+  async function pickImage(arg: unknown): Promise<vscode.Uri | undefined> {
+    if (arg instanceof vscode.Uri) return arg;
+    const tabInput = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    if (tabInput instanceof vscode.TabInputCustom && tabInput.viewType === 'imagePreview.previewEditor') return tabInput.uri;
+    if (currentImage) return currentImage;
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: IMAGE_FILTERS, openLabel: 'Open Image' });
+    return picked?.[0];
+  }
+
+  const askQuestion = () => vscode.window.showInputBox({ prompt: 'Ask Pix2Struct about the image', placeHolder: 'e.g. What is the highest value?', ignoreFocusOut: true });
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('pix2struct.openImage', async () => {
+      const image = await pickImage(undefined);
+      if (image) showImage(image);
+      return image;
+    }),
+    vscode.commands.registerCommand('pix2struct.describeImage', async (arg?: unknown) => {
+      const image = await pickImage(arg);
+      return image ? run({ image, task: 'describe' }) : undefined;
+    }),
+    vscode.commands.registerCommand('pix2struct.askAboutImage', async (arg?: unknown, questionArg?: unknown) => {
+      const image = await pickImage(arg);
+      if (!image) return undefined;
+      const question = typeof questionArg === 'string' ? questionArg : await askQuestion();
+      return question?.trim() ? run({ image, task: 'ask', question: question.trim() }) : undefined;
+    }),
+    vscode.commands.registerCommand('pix2struct.stop', () => activeRun !== undefined && client.cancel(activeRun)),
+    vscode.commands.registerCommand('pix2struct.showLog', () => log.show()),
+  );
+
+  log.info('Pix2Struct activated');
+}
+
+export function deactivate() {}

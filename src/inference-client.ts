@@ -1,0 +1,103 @@
+import { Worker } from 'node:worker_threads';
+import type { DescribeRequest, DescribeResult, FromWorker, ToWorker } from './protocol';
+
+type Pending = {
+  resolve: (r: DescribeResult) => void;
+  reject: (e: Error & { code?: string }) => void;
+  onToken?: (text: string | null, tokenId: number) => void;
+};
+
+/**
+ * The host's side of the inference worker: request ids, one reply per request, and every
+ * pending request rejected if the worker dies, so no caller hangs. No vscode imports.
+ */
+export class InferenceClient {
+  private worker: Worker | null = null;
+  private ready: Promise<void> | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly workerFile: string, private readonly log: (line: string) => void = () => undefined) {}
+
+  private start(): Promise<void> {
+    if (this.ready) return this.ready;
+    const worker = new Worker(this.workerFile);
+    this.worker = worker;
+    this.ready = new Promise((resolve, reject) => {
+      worker.once('error', reject);
+      const onReady = (m: FromWorker) => {
+        if (m.kind === 'ready') {
+          worker.off('message', onReady);
+          resolve();
+        }
+      };
+      worker.on('message', onReady);
+    });
+    worker.on('message', (m: FromWorker) => this.onMessage(m));
+    worker.on('error', (err) => this.failAll(`inference worker crashed: ${err.message}`));
+    worker.on('exit', (code) => {
+      this.failAll(`inference worker exited (code ${code})`);
+      this.worker = null;
+      this.ready = null;
+    });
+    return this.ready;
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.kind === 'ready') return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if (m.kind === 'token') {
+      p.onToken?.(m.text, m.tokenId);
+      return;
+    }
+    this.pending.delete(m.id);
+    if (m.ok) p.resolve(m.result);
+    else p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+  }
+
+  private failAll(message: string): void {
+    this.log(message);
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(new Error(message));
+    }
+  }
+
+  /** Runs one request; `onToken` streams the decoded text so far. Returns the id for cancel(). */
+  describe(request: Omit<DescribeRequest, 'kind' | 'id'>, onToken?: Pending['onToken']): { id: number; done: Promise<DescribeResult> } {
+    const id = this.nextId++;
+    const done = new Promise<DescribeResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onToken });
+      this.start().then(
+        () => this.post({ ...request, kind: 'describe', id }),
+        (err: Error) => {
+          this.pending.delete(id);
+          reject(new Error(`inference worker failed to start: ${err.message}`));
+        },
+      );
+    });
+    return { id, done };
+  }
+
+  cancel(id: number): void {
+    if (this.pending.has(id)) this.post({ kind: 'cancel', id });
+  }
+
+  /** Frees the loaded model's memory (idle timeout); the next request loads it again. */
+  unload(): void {
+    if (this.worker) this.post({ kind: 'unload' });
+  }
+
+  private post(message: ToWorker): void {
+    this.worker?.postMessage(message);
+  }
+
+  async dispose(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    this.ready = null;
+    this.failAll('the extension is shutting down');
+    await worker?.terminate();
+  }
+}

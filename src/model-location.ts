@@ -1,0 +1,40 @@
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { downloadModel, findCachedModel } from '../model-runtime/src/hub/index';
+import { findRegistryEntry } from '../model-runtime/src/registry';
+
+/**
+ * Turns the modelPath setting into a folder: a folder is used as it is; a Hub id is looked up
+ * in the Hugging Face cache and, after the user agrees, downloaded with cancellable progress.
+ * Returns undefined when the user declines or cancels.
+ */
+export async function resolveModelFolder(setting: string, log: vscode.LogOutputChannel): Promise<string | undefined> {
+  if (fs.existsSync(setting) && fs.statSync(setting).isDirectory()) return setting;
+  const cached = findCachedModel(setting);
+  if (cached) return cached;
+  const size = findRegistryEntry(setting)?.downloadBytes;
+  const choice = await vscode.window.showInformationMessage(
+    `Pix2Struct needs the model "${setting}"${size ? ` (${(size / 1e9).toFixed(1)} GB)` : ''}. Download it into the Hugging Face cache now?`,
+    { modal: true },
+    'Download',
+  );
+  if (choice !== 'Download') return undefined;
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Downloading ${setting}`, cancellable: true },
+    async (progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort(new Error('download cancelled; it resumes next time')));
+      let reported = 0;
+      const folder = await downloadModel(setting, {
+        signal: controller.signal,
+        onProgress: ({ file, bytes, total }) => {
+          const percent = total > 0 ? (100 * bytes) / total : 0;
+          progress.report({ message: `${file} ${(bytes / 1e6).toFixed(0)} / ${(total / 1e6).toFixed(0)} MB`, increment: Math.max(0, percent - reported) });
+          reported = percent;
+        },
+      });
+      log.info(`downloaded ${setting} to ${folder}`);
+      return folder;
+    },
+  );
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { InferenceClient } from '../../src/inference-client';
+import { parseFromWebview } from '../../src/protocol';
+import { FIXTURE_ROOT, imagePath, MODEL_DIR, modelRef, tempDir } from '../helpers/fixture';
+
+// The bundle the extension starts (npm run build), in a real worker thread.
+const WORKER = path.resolve(__dirname, '../../dist/inference-worker.js');
+
+describe('inference worker behind the typed protocol', () => {
+  const client = new InferenceClient(WORKER);
+  const graphCacheDir = tempDir('worker-graphs');
+  const base = { modelPath: MODEL_DIR, maxPatches: 256, graphCacheDir, threads: 2 };
+  after(() => client.dispose());
+
+  test('describes an image, streaming each token, with the reference ids', async () => {
+    const ref = modelRef('chart');
+    const streamed: number[] = [];
+    const { done } = client.describe({ ...base, imagePath: imagePath('chart', 'plain'), maxNewTokens: ref.greedy_ids.length - 1 }, (_text, id) => streamed.push(id));
+    const result = await done;
+    assert.deepEqual(result.tokenIds, ref.greedy_ids);
+    assert.deepEqual(streamed, ref.greedy_ids.slice(1));
+    assert.equal(result.text, null);
+    assert.equal(result.provider, 'cpu');
+    assert.ok(result.timingsMs.encoder > 0 && result.timingsMs.decoder > 0);
+  });
+
+  test('Stop cancels within one decoding step and the worker keeps serving', async () => {
+    let request: ReturnType<InferenceClient['describe']> | undefined;
+    let seen = 0;
+    request = client.describe({ ...base, imagePath: imagePath('ui', 'plain'), maxNewTokens: 200 }, () => {
+      seen++;
+      if (seen === 2) client.cancel(request!.id);
+    });
+    await assert.rejects(request.done, (err: Error & { code?: string }) => err.code === 'ABORTED');
+    // Tokens already in flight when Stop is posted still arrive; the worker stops at its next step.
+    assert.ok(seen < 10, `${seen} tokens arrived after Stop at 2 of 200`);
+    const again = await client.describe({ ...base, imagePath: imagePath('ui', 'plain'), maxNewTokens: 3 }).done;
+    assert.deepEqual(again.tokenIds, modelRef('ui').greedy_ids.slice(0, 4));
+  });
+
+  test('a non-image file and a missing model give clear errors and nothing hangs', async () => {
+    await assert.rejects(client.describe({ ...base, imagePath: path.join(FIXTURE_ROOT, 'README.md') }).done, (err: Error & { code?: string }) => err.code === 'IMAGE_INVALID' && /cannot be decoded as an image/.test(err.message));
+    await assert.rejects(client.describe({ ...base, modelPath: '/nonexistent/model', imagePath: imagePath('ui', 'plain') }).done, /model folder not found/);
+  });
+
+  test('if the worker dies, pending requests are rejected instead of hanging', async () => {
+    const doomed = new InferenceClient(WORKER);
+    const { done } = doomed.describe({ ...base, imagePath: imagePath('photo', 'plain'), maxNewTokens: 200 }, () => void doomed.dispose());
+    await assert.rejects(done, /shutting down|exited/);
+  });
+});
+
+describe('webview messages are validated', () => {
+  test('well-formed messages pass, everything else is dropped', () => {
+    assert.deepEqual(parseFromWebview({ type: 'ready' }), { type: 'ready' });
+    assert.deepEqual(parseFromWebview({ type: 'run', task: 'ask', question: '  total?  ' }), { type: 'run', task: 'ask', question: 'total?' });
+    assert.deepEqual(parseFromWebview({ type: 'run', task: 'describe', question: 'ignored' }), { type: 'run', task: 'describe' });
+    assert.deepEqual(parseFromWebview({ type: 'stop', runId: 3 }), { type: 'stop', runId: 3 });
+    for (const bad of [null, 'ready', [], { type: 'run', task: 'rm -rf' }, { type: 'run', task: 'ask' }, { type: 'run', task: 'ask', question: '   ' }, { type: 'stop', runId: '1' }, { type: 'copy', text: 'x'.repeat(20_000) }, { type: 'eval', code: '1' }]) {
+      assert.equal(parseFromWebview(bad), null, JSON.stringify(bad)?.slice(0, 60));
+    }
+  });
+});
