@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { InferenceClient } from './inference-client';
 import { resolveModelFolder } from './model-location';
 import { Pix2StructPanel } from './panel';
-import type { DescribeResult, TaskId } from './protocol';
+import type { Box, DescribeResult, TaskId } from './protocol';
 import { readSettings } from './settings';
 
 const IMAGE_FILTERS = { Images: ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff'] };
@@ -13,6 +13,7 @@ interface RunTarget {
   image: vscode.Uri;
   task: TaskId;
   question?: string;
+  box?: Box;
 }
 
 export function activate(context: vscode.ExtensionContext) {
@@ -34,7 +35,7 @@ export function activate(context: vscode.ExtensionContext) {
   // The panel's buttons arrive here as validated messages.
   const wirePanel = (panel: Pix2StructPanel) =>
     panel.onMessage((m) => {
-      if (m.type === 'run' && currentImage) void run({ image: currentImage, task: m.task, question: m.question });
+      if (m.type === 'run' && currentImage) void run({ image: currentImage, task: m.task, question: m.question, box: m.box });
       else if (m.type === 'stop') client.cancel(m.runId);
       else if (m.type === 'copy') void vscode.env.clipboard.writeText(m.text);
       else if (m.type === 'insert') void vscode.window.activeTextEditor?.insertSnippet(new vscode.SnippetString().appendText(m.text));
@@ -49,15 +50,17 @@ export function activate(context: vscode.ExtensionContext) {
 
   async function run(target: RunTarget): Promise<DescribeResult | undefined> {
     const settings = readSettings();
-    const setting = target.task === 'ask' ? settings.questionModelPath : settings.modelPath;
+    const setting = settings.models[target.task];
     const modelPath = await resolveModelFolder(setting, log);
     if (!modelPath) return undefined;
     const panel = showImage(target.image);
     const request = client.describe(
       {
+        task: target.task,
         modelPath,
         imagePath: target.image.fsPath,
         question: target.question,
+        box: target.box,
         maxPatches: settings.maxPatches,
         maxNewTokens: settings.maxNewTokens,
         threads: settings.threads,
@@ -116,6 +119,28 @@ export function activate(context: vscode.ExtensionContext) {
       if (!image) return undefined;
       const question = typeof questionArg === 'string' ? questionArg : await askQuestion();
       return question?.trim() ? run({ image, task: 'ask', question: question.trim() }) : undefined;
+    }),
+    ...(
+      [
+        ['pix2struct.summarizeScreen', 'summarize'],
+        ['pix2struct.parseUiStructure', 'ui'],
+        ['pix2struct.chartToTable', 'table'],
+      ] as const
+    ).map(([id, task]) =>
+      vscode.commands.registerCommand(id, async (arg?: unknown) => {
+        const image = await pickImage(arg);
+        return image ? run({ image, task }) : undefined;
+      }),
+    ),
+    vscode.commands.registerCommand('pix2struct.captionWidget', async (arg?: unknown, boxArg?: unknown) => {
+      const image = await pickImage(arg);
+      if (!image) return undefined;
+      const box = boxArg as Box | undefined;
+      if (box) return run({ image, task: 'widget', box });
+      // Without a box, the panel asks the user to draw one; its Run sends it back.
+      const panel = showImage(image);
+      panel.post({ type: 'drawBox', task: 'widget' });
+      return undefined;
     }),
     vscode.commands.registerCommand('pix2struct.stop', () => activeRun !== undefined && client.cancel(activeRun)),
     vscode.commands.registerCommand('pix2struct.showLog', () => log.show()),

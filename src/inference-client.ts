@@ -93,11 +93,22 @@ export class InferenceClient {
     this.worker?.postMessage(message);
   }
 
-  async dispose(): Promise<void> {
+  /**
+   * Stops the worker without killing it mid-inference (which would abort the host process):
+   * it cancels at the next decoding step, releases its sessions and exits; terminate() is
+   * only the fallback after `graceMs`.
+   */
+  async dispose(graceMs = 10_000): Promise<void> {
     const worker = this.worker;
     this.worker = null;
     this.ready = null;
     this.failAll('the extension is shutting down');
-    await worker?.terminate();
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ kind: 'shutdown' } satisfies ToWorker);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs)));
+    if (await Promise.race([exited.then(() => false), timedOut])) await worker.terminate();
+    clearTimeout(timer);
   }
 }

@@ -13,9 +13,36 @@ export interface ErrorInfo {
   code?: string;
 }
 
+/** A rectangle in image pixels, x1/y1 exclusive. */
+export interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** Structured output the worker parsed for the panel. */
+export interface TableOutput {
+  title: string | null;
+  header: string[];
+  rows: string[][];
+  csv: string;
+  markdown: string;
+}
+
+export interface TreeNode {
+  id: string;
+  tag: string;
+  text?: string;
+  attributes: Record<string, string>;
+  children: TreeNode[];
+}
+
 export interface DescribeResult {
   tokenIds: number[];
   text: string | null;
+  table?: TableOutput;
+  tree?: TreeNode;
   timingsMs: { load: number; preprocess: number; encoder: number; decoder: number };
   provider: string;
 }
@@ -25,9 +52,13 @@ export interface DescribeResult {
 export interface DescribeRequest {
   kind: 'describe';
   id: number;
+  task: TaskId;
   modelPath: string;
   imagePath: string;
+  /** Rendered as the header above the image (VQA question, DePlot prompt). */
   question?: string;
+  /** Widget captioning: drawn on the screenshot before it is encoded. */
+  box?: Box;
   maxPatches?: number;
   maxNewTokens?: number;
   threads?: number;
@@ -35,7 +66,8 @@ export interface DescribeRequest {
   graphCacheDir?: string;
 }
 
-export type ToWorker = DescribeRequest | { kind: 'cancel'; id: number } | { kind: 'unload' };
+/** `shutdown`: cancel everything, release the model and let the thread end on its own. */
+export type ToWorker = DescribeRequest | { kind: 'cancel'; id: number } | { kind: 'unload' } | { kind: 'shutdown' };
 
 export type FromWorker =
   | { kind: 'ready' }
@@ -45,7 +77,8 @@ export type FromWorker =
 
 // ---- host <-> webview ------------------------------------------------------------------
 
-export type TaskId = 'describe' | 'ask';
+export type TaskId = 'describe' | 'ask' | 'summarize' | 'ui' | 'table' | 'widget';
+export const TASK_IDS: readonly TaskId[] = ['describe', 'ask', 'summarize', 'ui', 'table', 'widget'];
 
 export interface ShownImage {
   /** A webview URI the panel can load. */
@@ -55,6 +88,8 @@ export interface ShownImage {
 
 export type ToWebview =
   | { type: 'image'; image: ShownImage }
+  /** Asks the user to draw a box on the image for `task`. */
+  | { type: 'drawBox'; task: TaskId }
   | { type: 'runStarted'; runId: number; task: TaskId; model: string; question?: string }
   | { type: 'token'; runId: number; text: string | null; tokenId: number }
   | { type: 'runFinished'; runId: number; ok: true; result: DescribeResult }
@@ -62,7 +97,7 @@ export type ToWebview =
 
 export type FromWebview =
   | { type: 'ready' }
-  | { type: 'run'; task: TaskId; question?: string }
+  | { type: 'run'; task: TaskId; question?: string; box?: Box }
   | { type: 'stop'; runId: number }
   | { type: 'copy'; text: string }
   | { type: 'insert'; text: string };
@@ -71,16 +106,33 @@ const MAX_TEXT = 10_000;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_TEXT;
 
+function parseBox(raw: unknown): Box | null {
+  if (!isObject(raw)) return null;
+  const values = [raw.x0, raw.y0, raw.x1, raw.y1];
+  if (!values.every((v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 65_536)) return null;
+  const [x0, y0, x1, y1] = values as number[];
+  return x1! > x0! && y1! > y0! ? { x0: x0!, y0: y0!, x1: x1!, y1: y1! } : null;
+}
+
 /** Validates a message from the webview; anything malformed is dropped (returns null). */
 export function parseFromWebview(raw: unknown): FromWebview | null {
   if (!isObject(raw)) return null;
   switch (raw.type) {
     case 'ready':
       return { type: 'ready' };
-    case 'run':
-      if (raw.task !== 'describe' && raw.task !== 'ask') return null;
-      if (raw.task === 'ask' && (!isText(raw.question) || raw.question.trim() === '')) return null;
-      return raw.task === 'ask' ? { type: 'run', task: 'ask', question: (raw.question as string).trim() } : { type: 'run', task: 'describe' };
+    case 'run': {
+      const task = raw.task as TaskId;
+      if (!TASK_IDS.includes(task)) return null;
+      if (task === 'ask') {
+        if (!isText(raw.question) || raw.question.trim() === '') return null;
+        return { type: 'run', task, question: raw.question.trim() };
+      }
+      if (task === 'widget') {
+        const box = parseBox(raw.box);
+        return box ? { type: 'run', task, box } : null;
+      }
+      return { type: 'run', task };
+    }
     case 'stop':
       return Number.isSafeInteger(raw.runId) ? { type: 'stop', runId: raw.runId as number } : null;
     case 'copy':

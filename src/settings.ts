@@ -1,12 +1,10 @@
 import * as vscode from 'vscode';
-import type { ExecutionProviderSetting } from './protocol';
+import type { ExecutionProviderSetting, TaskId } from './protocol';
 
 /** The extension's settings, read fresh for every request so changes apply at once. */
 export interface Settings {
-  /** A Pix2Struct checkpoint folder or a Hugging Face Hub id. */
-  modelPath: string;
-  /** The VQA checkpoint used by "Ask About Image". */
-  questionModelPath: string;
+  /** Per task: a Pix2Struct checkpoint folder or a Hugging Face Hub id. */
+  models: Record<TaskId, string>;
   maxPatches: number | undefined;
   maxNewTokens: number;
   executionProvider: ExecutionProviderSetting;
@@ -18,8 +16,14 @@ export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration('pix2struct');
   const positive = (v: number | undefined) => (typeof v === 'number' && v > 0 ? v : undefined);
   return {
-    modelPath: c.get<string>('modelPath', 'google/pix2struct-screen2words-base'),
-    questionModelPath: c.get<string>('questionModelPath', 'google/pix2struct-docvqa-base'),
+    models: {
+      describe: c.get<string>('modelPath', 'google/pix2struct-textcaps-base'),
+      ask: c.get<string>('questionModelPath', 'google/pix2struct-docvqa-base'),
+      summarize: c.get<string>('summaryModelPath', 'google/pix2struct-screen2words-base'),
+      ui: c.get<string>('uiModelPath', 'google/pix2struct-base'),
+      table: c.get<string>('chartModelPath', 'google/deplot'),
+      widget: c.get<string>('widgetModelPath', 'google/pix2struct-widget-captioning-base'),
+    },
     maxPatches: positive(c.get<number>('maxPatches')),
     maxNewTokens: c.get<number>('maxNewTokens', 64),
     executionProvider: c.get<ExecutionProviderSetting>('executionProvider', 'auto'),

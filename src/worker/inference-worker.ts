@@ -7,7 +7,9 @@ import { Pix2StructError } from '../../model-runtime/src/errors';
 import { openModel, type InferenceModel } from '../../model-runtime/src/open-model';
 import { preprocessImage } from '../../model-runtime/src/preprocess/index';
 import { Pix2StructTokenizer } from '../../model-runtime/src/tokenizer';
-import type { DescribeRequest, FromWorker, ToWorker } from '../protocol';
+import { decodeImage } from '../../model-runtime/src/preprocess/decode-image';
+import { DEPLOT_PROMPT, parseDeplotTable, parseUiStructure, toCsv, toMarkdown, widgetCaptioningInput } from '../../model-runtime/src/tasks/index';
+import type { DescribeRequest, DescribeResult, FromWorker, ToWorker } from '../protocol';
 
 const port = parentPort;
 if (!port) throw new Error('inference-worker must run in a worker thread');
@@ -30,14 +32,28 @@ async function modelFor(req: DescribeRequest) {
   return loaded;
 }
 
+/** DePlot tables and UI-structure trees, parsed here so the panel only renders. */
+function structuredOutput(task: DescribeRequest['task'], text: string | null): Pick<DescribeResult, 'table' | 'tree'> {
+  if (text === null) return {};
+  if (task === 'table') {
+    const table = parseDeplotTable(text);
+    return { table: { title: table.title, header: table.header, rows: table.rows, csv: toCsv(table), markdown: toMarkdown(table) } };
+  }
+  if (task === 'ui') return { tree: parseUiStructure(text).root };
+  return {};
+}
+
 async function describe(req: DescribeRequest): Promise<void> {
   const controller = cancels.get(req.id)!;
   try {
     if (controller.signal.aborted) throw new Pix2StructError('ABORTED', 'cancelled before it started');
     const { model, tokenizer, loadMs } = await modelFor(req);
-    if (model.config.isVqa && !req.question) throw new Pix2StructError('USAGE', 'this model answers questions: use "Ask About Image" and type a question');
+    if (model.config.isVqa && !req.question && req.task !== 'table') throw new Pix2StructError('USAGE', 'this model answers questions: use "Ask About Image" and type a question');
     const preStart = performance.now();
-    const image = await preprocessImage(req.imagePath, model.preprocessor, { maxPatches: req.maxPatches, headerText: req.question });
+    let pixels = await decodeImage(req.imagePath);
+    if (req.box) pixels = widgetCaptioningInput(pixels, req.box);
+    const header = req.task === 'table' ? DEPLOT_PROMPT : req.question;
+    const image = await preprocessImage(pixels, model.preprocessor, { maxPatches: req.maxPatches, headerText: header });
     const preprocessMs = performance.now() - preStart;
     const ids = [model.generation.decoderStartTokenId];
     const result = await model.run(image, {
@@ -48,13 +64,15 @@ async function describe(req: DescribeRequest): Promise<void> {
         send({ kind: 'token', id: req.id, step, tokenId, text: tokenizer ? tokenizer.decode(ids) : null });
       },
     });
+    const text = tokenizer ? tokenizer.decode(result.tokenIds) : null;
     send({
       kind: 'reply',
       id: req.id,
       ok: true,
       result: {
         tokenIds: result.tokenIds,
-        text: tokenizer ? tokenizer.decode(result.tokenIds) : null,
+        text,
+        ...structuredOutput(req.task, text),
         timingsMs: { load: loadMs, preprocess: preprocessMs, encoder: result.encodeMs, decoder: result.decodeMs },
         provider: model.provider.used,
       },
@@ -80,6 +98,16 @@ port.on('message', (message: ToWorker) => {
       queue = queue.then(async () => {
         await loaded?.model.release();
         loaded = null;
+      });
+      break;
+    case 'shutdown':
+      // Terminating a thread while onnxruntime is mid-run aborts the whole process, so stop
+      // between decoding steps, release the sessions, then let the thread end by itself.
+      for (const c of cancels.values()) c.abort(new Pix2StructError('ABORTED', 'the extension is shutting down'));
+      queue = queue.then(async () => {
+        await loaded?.model.release();
+        loaded = null;
+        port.close();
       });
       break;
   }

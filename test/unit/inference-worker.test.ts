@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { Pix2StructModel } from '../../model-runtime/src/model';
+import { decodeImage } from '../../model-runtime/src/preprocess/decode-image';
+import { preprocessImage } from '../../model-runtime/src/preprocess/index';
+import { DEPLOT_PROMPT, widgetCaptioningInput } from '../../model-runtime/src/tasks/index';
 import { InferenceClient } from '../../src/inference-client';
 import { parseFromWebview } from '../../src/protocol';
 import { FIXTURE_ROOT, imagePath, MODEL_DIR, modelRef, tempDir } from '../helpers/fixture';
@@ -11,7 +15,7 @@ const WORKER = path.resolve(__dirname, '../../dist/inference-worker.js');
 describe('inference worker behind the typed protocol', () => {
   const client = new InferenceClient(WORKER);
   const graphCacheDir = tempDir('worker-graphs');
-  const base = { modelPath: MODEL_DIR, maxPatches: 256, graphCacheDir, threads: 2 };
+  const base = { task: 'describe' as const, modelPath: MODEL_DIR, maxPatches: 256, graphCacheDir, threads: 2 };
   after(() => client.dispose());
 
   test('describes an image, streaming each token, with the reference ids', async () => {
@@ -45,6 +49,24 @@ describe('inference worker behind the typed protocol', () => {
     await assert.rejects(client.describe({ ...base, modelPath: '/nonexistent/model', imagePath: imagePath('ui', 'plain') }).done, /model folder not found/);
   });
 
+  test('widget and chart tasks feed the model the boxed image and the DePlot header', async () => {
+    const model = await Pix2StructModel.load(MODEL_DIR, { cacheDir: graphCacheDir });
+    try {
+      const pixels = await decodeImage(imagePath('ui', 'plain'));
+      // A large box: a 1-px outline must move enough patches to change this random model's output.
+      const box = { x0: 8, y0: 30, x1: 350, y1: 700 };
+      const expectWidget = await model.generate(await model.encode(await preprocessImage(widgetCaptioningInput(pixels, box), model.checkpoint.preprocessor, { maxPatches: 256 })), { maxNewTokens: 20 });
+      const widget = await client.describe({ ...base, task: 'widget', box, imagePath: imagePath('ui', 'plain'), maxNewTokens: 20 }).done;
+      assert.deepEqual(widget.tokenIds, expectWidget.tokenIds);
+      assert.notDeepEqual(widget.tokenIds, modelRef('ui').greedy_ids, 'the box changes what the model sees');
+      const expectTable = await model.generate(await model.encode(await preprocessImage(pixels, model.checkpoint.preprocessor, { maxPatches: 256, headerText: DEPLOT_PROMPT })), { maxNewTokens: 8 });
+      const table = await client.describe({ ...base, task: 'table', imagePath: imagePath('ui', 'plain'), maxNewTokens: 8 }).done;
+      assert.deepEqual(table.tokenIds, expectTable.tokenIds);
+    } finally {
+      await model.release();
+    }
+  });
+
   test('if the worker dies, pending requests are rejected instead of hanging', async () => {
     const doomed = new InferenceClient(WORKER);
     const { done } = doomed.describe({ ...base, imagePath: imagePath('photo', 'plain'), maxNewTokens: 200 }, () => void doomed.dispose());
@@ -58,7 +80,8 @@ describe('webview messages are validated', () => {
     assert.deepEqual(parseFromWebview({ type: 'run', task: 'ask', question: '  total?  ' }), { type: 'run', task: 'ask', question: 'total?' });
     assert.deepEqual(parseFromWebview({ type: 'run', task: 'describe', question: 'ignored' }), { type: 'run', task: 'describe' });
     assert.deepEqual(parseFromWebview({ type: 'stop', runId: 3 }), { type: 'stop', runId: 3 });
-    for (const bad of [null, 'ready', [], { type: 'run', task: 'rm -rf' }, { type: 'run', task: 'ask' }, { type: 'run', task: 'ask', question: '   ' }, { type: 'stop', runId: '1' }, { type: 'copy', text: 'x'.repeat(20_000) }, { type: 'eval', code: '1' }]) {
+    assert.deepEqual(parseFromWebview({ type: 'run', task: 'widget', box: { x0: 1, y0: 2, x1: 30, y1: 40 } }), { type: 'run', task: 'widget', box: { x0: 1, y0: 2, x1: 30, y1: 40 } });
+    for (const bad of [null, 'ready', [], { type: 'run', task: 'rm -rf' }, { type: 'run', task: 'ask' }, { type: 'run', task: 'ask', question: '   ' }, { type: 'stop', runId: '1' }, { type: 'copy', text: 'x'.repeat(20_000) }, { type: 'eval', code: '1' }, { type: 'run', task: 'widget' }, { type: 'run', task: 'widget', box: { x0: 5, y0: 5, x1: 5, y1: 9 } }, { type: 'run', task: 'widget', box: { x0: -1, y0: 0, x1: 3, y1: 3 } }]) {
       assert.equal(parseFromWebview(bad), null, JSON.stringify(bad)?.slice(0, 60));
     }
   });
