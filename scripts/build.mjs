@@ -31,7 +31,8 @@ await esbuild.build({
   target: 'node20',
   format: 'cjs',
   sourcemap: true,
-  external: ['vscode', 'onnxruntime-node', 'sharp'],
+  // screenshot-desktop runs helper binaries from its own folder on Windows: keep it a package.
+  external: ['vscode', 'onnxruntime-node', 'sharp', 'screenshot-desktop'],
   logLevel: 'warning',
 });
 await esbuild.build({

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { captureDisplay, listDisplays } from './capture';
 import { InferenceClient } from './inference-client';
 import { resolveModelFolder } from './model-location';
 import { Pix2StructPanel } from './panel';
@@ -141,6 +142,29 @@ export function activate(context: vscode.ExtensionContext) {
       const panel = showImage(image);
       panel.post({ type: 'drawBox', task: 'widget' });
       return undefined;
+    }),
+    vscode.commands.registerCommand('pix2struct.captureScreenshot', async () => {
+      try {
+        const displays = await listDisplays();
+        const picked =
+          displays.length <= 1
+            ? displays[0]
+            : (await vscode.window.showQuickPick(displays.map((d) => ({ label: d.name, display: d })), { placeHolder: 'Which display?' }))?.display;
+        if (!picked) return undefined;
+        const png = await captureDisplay(picked.id);
+        const folder = vscode.Uri.joinPath(context.globalStorageUri, 'captures');
+        await vscode.workspace.fs.createDirectory(folder);
+        const file = vscode.Uri.joinPath(folder, `screenshot-${new Date().toISOString().replace(/[:.]/g, '-')}.png`);
+        await vscode.workspace.fs.writeFile(file, png);
+        log.info(`captured ${picked.name} to ${file.fsPath}`);
+        showImage(file);
+        return file;
+      } catch (err) {
+        const message = (err as Error).message;
+        log.error(`capture failed: ${message}`);
+        void vscode.window.showErrorMessage(`Pix2Struct could not capture the screen: ${message}`);
+        return undefined;
+      }
     }),
     vscode.commands.registerCommand('pix2struct.stop', () => activeRun !== undefined && client.cancel(activeRun)),
     vscode.commands.registerCommand('pix2struct.showLog', () => log.show()),
