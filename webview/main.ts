@@ -125,7 +125,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       if (m.runId !== runId) break;
       stopButton.disabled = true;
       runButton.disabled = false;
-      output.dataset.state = m.ok ? 'done' : 'error';
+      output.dataset.state = m.ok ? 'done' : m.error.code === 'ABORTED' ? 'stopped' : 'error';
       if (m.ok) {
         lastText = m.result.text ?? m.result.tokenIds.join(' ');
         output.textContent = lastText;

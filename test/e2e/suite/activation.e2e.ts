@@ -1,0 +1,25 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from './harness';
+import { EXTENSION_ID, vscode } from './vscode-api';
+
+const COMMANDS = ['pix2struct.describeImage', 'pix2struct.openImage', 'pix2struct.askAboutImage', 'pix2struct.showLog'];
+
+describe('activation', () => {
+  it(`extension ${EXTENSION_ID} is installed and activates`, async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} not found (extensionDevelopmentPath wrong?)`);
+    await ext.activate();
+    assert.equal(ext.isActive, true);
+  });
+
+  it('registers the pix2struct commands', async () => {
+    const all = new Set(await vscode.commands.getCommands(true));
+    const missing = COMMANDS.filter((c) => !all.has(c));
+    assert.deepEqual(missing, [], `commands not registered: ${missing.join(', ')}`);
+  });
+
+  it('reads the workspace setting pix2struct.modelPath', () => {
+    const modelPath = vscode.workspace.getConfiguration('pix2struct').get<string>('modelPath');
+    assert.ok(modelPath && modelPath.endsWith('model-a'), `pix2struct.modelPath is ${modelPath}`);
+  });
+});
