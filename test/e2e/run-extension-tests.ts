@@ -386,7 +386,10 @@ async function main(): Promise<number> {
   }
   console.log(`run-extension-tests: exit ${exitCode} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (opts.keep || exitCode !== 0) console.log(`run-extension-tests: logs kept in ${tmp}`);
+  // The closing line CI reads: counts in the plain "N passed, N failed" form.
+  const results: { ok: boolean }[] = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, 'utf8')).results : [];
   if (!opts.keep && exitCode === 0) fs.rmSync(tmp, { recursive: true, force: true });
+  console.log(`e2e: ${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + (results.length === 0 ? 1 : 0)} failed`);
   return exitCode;
 }
 
