@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { captureDisplay, listDisplays } from './capture';
 import { InferenceClient } from './inference-client';
+import { manageModels } from './manage-models';
 import { resolveModelFolder } from './model-location';
 import { Pix2StructPanel } from './panel';
 import type { Box, DescribeResult, TaskId } from './protocol';
@@ -168,6 +169,7 @@ export function activate(context: vscode.ExtensionContext) {
     }),
     vscode.commands.registerCommand('pix2struct.stop', () => activeRun !== undefined && client.cancel(activeRun)),
     vscode.commands.registerCommand('pix2struct.showLog', () => log.show()),
+    vscode.commands.registerCommand('pix2struct.manageModels', () => manageModels(log)),
   );
 
   log.info('Pix2Struct activated');

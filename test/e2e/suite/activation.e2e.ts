@@ -2,7 +2,19 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from './harness';
 import { EXTENSION_ID, vscode } from './vscode-api';
 
-const COMMANDS = ['pix2struct.describeImage', 'pix2struct.openImage', 'pix2struct.askAboutImage', 'pix2struct.showLog'];
+// The commands users reach from the palette (category "Pix2Struct").
+const COMMANDS = [
+  'pix2struct.captureScreenshot',
+  'pix2struct.openImage',
+  'pix2struct.describeImage',
+  'pix2struct.askAboutImage',
+  'pix2struct.summarizeScreen',
+  'pix2struct.parseUiStructure',
+  'pix2struct.chartToTable',
+  'pix2struct.captionWidget',
+  'pix2struct.manageModels',
+  'pix2struct.showLog',
+];
 
 describe('activation', () => {
   it(`extension ${EXTENSION_ID} is installed and activates`, async () => {
@@ -12,9 +24,11 @@ describe('activation', () => {
     assert.equal(ext.isActive, true);
   });
 
-  it('registers the pix2struct commands', async () => {
+  it('registers the pix2struct commands, every one the manifest contributes', async () => {
     const all = new Set(await vscode.commands.getCommands(true));
-    const missing = COMMANDS.filter((c) => !all.has(c));
+    const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes?.commands ?? []).map((c) => c.command);
+    assert.deepEqual(COMMANDS.filter((c) => !contributed.includes(c)), [], 'missing from the manifest');
+    const missing = [...new Set([...COMMANDS, ...contributed])].filter((c) => !all.has(c));
     assert.deepEqual(missing, [], `commands not registered: ${missing.join(', ')}`);
   });
 

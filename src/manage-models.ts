@@ -1,0 +1,47 @@
+import * as vscode from 'vscode';
+import { findCachedModel } from '../model-runtime/src/hub/index';
+import { DEFAULT_MODEL_FOR_TASK, REGISTRY, type Pix2StructTask } from '../model-runtime/src/registry';
+import { resolveModelFolder } from './model-location';
+import type { TaskId } from './protocol';
+
+/** Which setting holds the checkpoint for each panel task, and the registry tasks that fit it. */
+const TASK_SETTINGS: { task: TaskId; setting: string; label: string; fits: Pix2StructTask[] }[] = [
+  { task: 'describe', setting: 'modelPath', label: 'Describe Image', fits: ['captioning', 'screen-summary', 'chart-summary'] },
+  { task: 'ask', setting: 'questionModelPath', label: 'Ask About Image', fits: ['doc-vqa', 'chart-qa', 'infographic-vqa', 'ocr-vqa'] },
+  { task: 'summarize', setting: 'summaryModelPath', label: 'Summarize Screen', fits: ['screen-summary'] },
+  { task: 'ui', setting: 'uiModelPath', label: 'Parse UI Structure', fits: ['screenshot-parsing'] },
+  { task: 'table', setting: 'chartModelPath', label: 'Chart to Data Table', fits: ['chart-to-table'] },
+  { task: 'widget', setting: 'widgetModelPath', label: 'Caption Widget', fits: ['widget-captioning'] },
+];
+
+/**
+ * Manage Models: pick a task, then a checkpoint for it (registry entries that fit, marked when
+ * already in the Hugging Face cache, or a local folder); downloads after asking, then saves it.
+ */
+export async function manageModels(log: vscode.LogOutputChannel): Promise<void> {
+  const config = vscode.workspace.getConfiguration('pix2struct');
+  const taskPick = await vscode.window.showQuickPick(
+    TASK_SETTINGS.map((t) => ({ label: t.label, description: config.get<string>(t.setting), entry: t })),
+    { placeHolder: 'Choose the model for which task?' },
+  );
+  if (!taskPick) return;
+  const { entry } = taskPick;
+  const folderItem = { label: '$(folder) Local folder…', id: '' };
+  const items = REGISTRY.filter((r) => entry.fits.includes(r.task)).map((r) => ({
+    label: r.id,
+    description: `${r.size} · ${(r.downloadBytes / 1e9).toFixed(1)} GB${findCachedModel(r.id) ? ' · downloaded' : ''}${DEFAULT_MODEL_FOR_TASK[r.task] === r.id ? ' · default' : ''}`,
+    detail: r.description,
+    id: r.id,
+  }));
+  const picked = await vscode.window.showQuickPick([...items, folderItem], { placeHolder: `Checkpoint for ${entry.label}`, matchOnDetail: true });
+  if (!picked) return;
+  let value = picked.id;
+  if (picked === folderItem) {
+    const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use This Checkpoint' });
+    if (!folder?.[0]) return;
+    value = folder[0].fsPath;
+  }
+  if (!(await resolveModelFolder(value, log))) return;
+  await config.update(entry.setting, value, vscode.ConfigurationTarget.Global);
+  void vscode.window.showInformationMessage(`Pix2Struct: ${entry.label} now uses ${value}`);
+}
