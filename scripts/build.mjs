@@ -8,32 +8,23 @@ const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
 const dist = path.join(root, 'dist');
 fs.rmSync(dist, { recursive: true, force: true });
 
+/** Everything that runs in Node (CLI, extension host, worker) is a CommonJS bundle for Node 20. */
+const nodeBundle = { outdir: dist, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+
 await esbuild.build({
+  ...nodeBundle,
   entryPoints: { cli: path.join(root, 'model-runtime/cli/main.ts') },
-  outdir: dist,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: true,
   external: ['onnxruntime-node', 'sharp'],
   banner: { js: '#!/usr/bin/env node' },
-  logLevel: 'warning',
 });
 fs.chmodSync(path.join(dist, 'cli.js'), 0o755);
 
 // The extension host and its inference worker (Node), and the panel (browser).
 await esbuild.build({
+  ...nodeBundle,
   entryPoints: { extension: path.join(root, 'src/extension.ts'), 'inference-worker': path.join(root, 'src/worker/inference-worker.ts') },
-  outdir: dist,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: true,
   // screenshot-desktop runs helper binaries from its own folder on Windows: keep it a package.
   external: ['vscode', 'onnxruntime-node', 'sharp', 'screenshot-desktop'],
-  logLevel: 'warning',
 });
 await esbuild.build({
   entryPoints: { panel: path.join(root, 'webview/main.ts') },

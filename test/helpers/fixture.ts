@@ -72,3 +72,16 @@ export function referenceInputs(image: FixtureImage) {
   const numPatches = attentionMask.reduce((n, v) => n + v, 0);
   return { flattenedPatches: readReference(ref.input_flattened_patches), attentionMask, maxPatches: attentionMask.length, numPatches, rows: 0, cols: 0, resizedHeight: 0, resizedWidth: 0 };
 }
+
+/** Temp folders that one test file removes when it ends (caches holding copies of the fixture). */
+export function trackedTempDirs(): { tempDir: (prefix: string) => string; removeAll: () => void } {
+  const dirs: string[] = [];
+  return {
+    tempDir: (prefix) => {
+      const dir = tempDir(prefix);
+      dirs.push(dir);
+      return dir;
+    },
+    removeAll: () => dirs.splice(0).forEach((d) => require('node:fs').rmSync(d, { recursive: true, force: true })),
+  };
+}

@@ -7,16 +7,11 @@ import * as path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { AbortError, HubError, type HubErrorReason } from '../../model-runtime/src/errors';
 import { downloadModel, findCachedModel, listCachedModels } from '../../model-runtime/src/hub/index';
-import { MODEL_DIR, tempDir as makeTempDir } from '../helpers/fixture';
+import { MODEL_DIR, trackedTempDirs } from '../helpers/fixture';
 import { startLocalHub, type LocalHub } from '../helpers/local-hub-server';
 
 /** Temp folders of this file (caches hold copies of the 28 MB fixture), removed when it ends. */
-const tempDirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = makeTempDir(prefix);
-  tempDirs.push(dir);
-  return dir;
-};
+const { tempDir, removeAll: removeTempDirs } = trackedTempDirs();
 
 const REPO = 'test-org/pix2struct-tiny';
 const GATED = 'test-org/gated-tiny';
@@ -107,7 +102,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
   await hub.close();
   for (const [k, v] of Object.entries(savedEnv)) {
     if (v === undefined) delete process.env[k];

@@ -5,17 +5,12 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { downloadModel, findCachedModel, listCachedModels } from '../../model-runtime/src/hub/index';
-import { MODEL_DIR, tempDir as makeTempDir } from '../helpers/fixture';
+import { MODEL_DIR, trackedTempDirs } from '../helpers/fixture';
 import { startLocalHub, type LocalHub } from '../helpers/local-hub-server';
 import { pyrefPython } from '../helpers/python';
 
 /** Temp folders of this file (caches hold copies of the 28 MB fixture), removed when it ends. */
-const tempDirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = makeTempDir(prefix);
-  tempDirs.push(dir);
-  return dir;
-};
+const { tempDir, removeAll: removeTempDirs } = trackedTempDirs();
 
 /**
  * The cache must be shared with Python's huggingface_hub both ways: files we download are found by
@@ -39,7 +34,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
   await hub?.close();
 });
 
