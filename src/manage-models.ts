@@ -27,19 +27,28 @@ export async function manageModels(log: vscode.LogOutputChannel): Promise<void> 
   if (!taskPick) return;
   const { entry } = taskPick;
   const folderItem = { label: '$(folder) Local folder…', id: '' };
+  const hubItem = { label: '$(cloud-download) Another Hugging Face Hub id…', id: '' };
   const items = REGISTRY.filter((r) => entry.fits.includes(r.task)).map((r) => ({
     label: r.id,
     description: `${r.size} · ${(r.downloadBytes / 1e9).toFixed(1)} GB${findCachedModel(r.id) ? ' · downloaded' : ''}${DEFAULT_MODEL_FOR_TASK[r.task] === r.id ? ' · default' : ''}`,
     detail: r.description,
     id: r.id,
   }));
-  const picked = await vscode.window.showQuickPick([...items, folderItem], { placeHolder: `Checkpoint for ${entry.label}`, matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick([...items, folderItem, hubItem], { placeHolder: `Checkpoint for ${entry.label}`, matchOnDetail: true });
   if (!picked) return;
   let value = picked.id;
   if (picked === folderItem) {
     const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use This Checkpoint' });
     if (!folder?.[0]) return;
     value = folder[0].fsPath;
+  } else if (picked === hubItem) {
+    const id = await vscode.window.showInputBox({
+      prompt: 'Hub id of a Pix2Struct checkpoint (e.g. your fine-tuned model)',
+      placeHolder: 'org/name',
+      validateInput: (v) => (/^[\w.-]+\/[\w.-]+$/.test(v.trim()) ? undefined : 'expected org/name'),
+    });
+    if (!id) return;
+    value = id.trim();
   }
   if (!(await resolveModelFolder(value, log))) return;
   await config.update(entry.setting, value, vscode.ConfigurationTarget.Global);
