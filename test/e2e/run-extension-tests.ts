@@ -292,6 +292,7 @@ async function main(): Promise<number> {
   let browser: any;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let page: any;
+  let cspCheck: { ok: boolean; detail: string } | undefined;
   let exitCode = 2;
   let timer: NodeJS.Timeout | undefined;
   const onSignal = () => {
@@ -352,6 +353,11 @@ async function main(): Promise<number> {
       }, Math.max(0, deadline - Date.now()));
     });
     exitCode = await Promise.race([finished, timedOut]);
+    if (exitCode === 0) {
+      cspCheck = await probeWebviewCsp(page);
+      console.log(`  ${cspCheck.ok ? 'ok  ' : 'FAIL'} webview CSP > ${cspCheck.detail}`);
+      if (!cspCheck.ok) exitCode = 1;
+    }
   } catch (err) {
     console.error(`run-extension-tests: ${err instanceof Error ? err.stack : String(err)}`);
     exitCode = 2;
@@ -389,7 +395,8 @@ async function main(): Promise<number> {
   // The closing line CI reads: counts in the plain "N passed, N failed" form.
   const results: { ok: boolean }[] = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, 'utf8')).results : [];
   if (!opts.keep && exitCode === 0) fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`e2e: ${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + (results.length === 0 ? 1 : 0)} failed`);
+  const checks = [...results, ...(cspCheck ? [cspCheck] : [])];
+  console.log(`e2e: ${checks.filter((r) => r.ok).length} passed, ${checks.filter((r) => !r.ok).length + (results.length === 0 ? 1 : 0)} failed`);
   return exitCode;
 }
 
@@ -400,3 +407,40 @@ main().then(
     process.exit(2);
   },
 );
+
+interface ProbeFrame {
+  evaluate<T>(fn: string | (() => T | Promise<T>)): Promise<T>;
+}
+
+const PROBE_SCRIPT = `(async () => {
+  const nonce = document.querySelector('script[nonce]').nonce;
+  for (const [flag, withNonce] of [['__p2sWithoutNonce', false], ['__p2sWithNonce', true]]) {
+    const script = document.createElement('script');
+    if (withNonce) script.nonce = nonce;
+    script.textContent = 'window.' + flag + ' = true;';
+    document.body.appendChild(script);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const meta = document.querySelector('meta[http-equiv="Content-Security-Policy"]');
+  return { blocked: window.__p2sWithoutNonce !== true, allowed: window.__p2sWithNonce === true, csp: meta ? meta.getAttribute('content') : '' };
+})()`;
+
+/**
+ * In the Pix2Struct panel's own frame (the one holding #app), appends two inline scripts: one
+ * without the page's nonce, which the CSP must block, and one with it, which must run (proof
+ * that the probe itself works). The panel is still open from the suite's last test.
+ */
+async function probeWebviewCsp(page: { frames(): ProbeFrame[] }): Promise<{ ok: boolean; detail: string }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    for (const frame of page.frames()) {
+      const isPanel = await frame.evaluate<boolean>("document.getElementById('app') !== null && document.querySelector('script[nonce]') !== null").catch(() => false);
+      if (!isPanel) continue;
+      // A string, not a function: tsx would wrap named inner functions in a helper the page lacks.
+      const r = await frame.evaluate<{ blocked: boolean; allowed: boolean; csp: string }>(PROBE_SCRIPT);
+      const ok = r.blocked && r.allowed && !/unsafe-inline|unsafe-eval/.test(r.csp);
+      return { ok, detail: `inline script without the nonce ${r.blocked ? 'blocked' : 'RAN'}, with it ${r.allowed ? 'ran' : 'did not run'}; CSP "${r.csp}"` };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { ok: false, detail: 'the Pix2Struct panel frame was not found' };
+}
