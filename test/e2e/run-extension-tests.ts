@@ -260,6 +260,11 @@ async function main(): Promise<number> {
     XDG_DATA_HOME: path.join(tmp, 'xdg-data'),
   };
   for (const k of Object.keys(serverEnv)) if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE') delete serverEnv[k];
+  // A virtual X display for Capture Screenshot, inherited by the extension host.
+  const xvfbDisplay = `:${50 + (port % 40)}`;
+  const xvfb = spawn('Xvfb', [xvfbDisplay, '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { detached: true, stdio: 'ignore' });
+  xvfb.on('error', () => console.error('run-extension-tests: Xvfb could not start (apt-get install xvfb); capture tests will fail'));
+  serverEnv.DISPLAY = xvfbDisplay;
   const server = spawn(
     install.node,
     [
@@ -375,6 +380,7 @@ async function main(): Promise<number> {
     }
     if (browser) await browser.close().catch(() => undefined);
     await killGroup(server);
+    await killGroup(xvfb);
     logStream.end();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
