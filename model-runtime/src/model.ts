@@ -1,6 +1,6 @@
 import { loadCheckpoint, type Checkpoint } from './checkpoint/checkpoint';
 import { UsageError } from './errors';
-import { generateWith, type GenerateOptions, type GenerateResult } from './generation/generate';
+import { generateWith, resolveLimits, type GenerateOptions, type GenerateResult } from './generation/generate';
 import { greedySearchBatch } from './generation/greedy';
 import { logSoftmax } from './generation/logits';
 import { CROSS_KV_IO } from './onnx/decoder-graph';
@@ -90,16 +90,8 @@ export class Pix2StructModel {
 
   /** Greedy decoding of every image of a batch encoding at once; one id sequence per image. */
   async generateBatch(encoding: ImageEncoding, options: Pick<GenerateOptions, 'maxNewTokens' | 'eosTokenId' | 'signal'> = {}): Promise<number[][]> {
-    const defaults = this.checkpoint.generation;
     const rows = encoding.encoderMask.dims[0]!;
-    const eos = options.eosTokenId ?? defaults.eosTokenIds;
-    return greedySearchBatch(this.decoderFor(encoding), rows, {
-      decoderStartTokenId: defaults.decoderStartTokenId,
-      eosTokenIds: Array.isArray(eos) ? eos : [eos],
-      padTokenId: defaults.padTokenId,
-      maxNewTokens: options.maxNewTokens ?? defaults.maxNewTokens ?? defaults.maxLength - 1,
-      signal: options.signal,
-    });
+    return greedySearchBatch(this.decoderFor(encoding), rows, resolveLimits(this.checkpoint.generation, options));
   }
 
   /**

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadCheckpoint } from './checkpoint/checkpoint';
+import { WEIGHT_FORMATS } from './checkpoint/weight-formats';
 import type { GenerationDefaults, Pix2StructConfig, PreprocessorConfig } from './checkpoint/config';
 import type { GenerateOptions, GenerateResult } from './generation/generate';
 import { Pix2StructModel, type LoadOptions } from './model';
@@ -22,11 +23,9 @@ export interface InferenceModel {
   release(): Promise<void>;
 }
 
-const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
-
 /** A Hugging Face folder with weights builds our own graphs; one with only an optimum ONNX export runs that. */
 export function folderFormat(dir: string): InferenceModel['format'] {
-  if (WEIGHT_FILES.some((f) => fs.existsSync(path.join(dir, f)))) return 'weights';
+  if (WEIGHT_FORMATS.some((f) => fs.existsSync(path.join(dir, f.single)) || fs.existsSync(path.join(dir, f.index)))) return 'weights';
   try {
     findOptimumLayout(dir);
     return 'optimum-onnx';

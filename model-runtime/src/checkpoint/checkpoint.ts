@@ -11,6 +11,7 @@ import {
 } from './config';
 import { readSafetensorsHeader, type TensorEntry } from './safetensors';
 import { readTorchBin } from './torch-bin';
+import { WEIGHT_FORMATS } from './weight-formats';
 import { expectedWeightShapes, textNames } from './weight-names';
 
 /** One weights file and the tensors it holds; a SafetensorsHeader is one. */
@@ -52,11 +53,8 @@ function readJson(file: string, required: boolean): unknown {
  */
 function locateWeightFiles(dir: string): WeightFile[] {
   const readBin = (file: string): WeightFile => ({ file, fileSize: fs.statSync(file).size, tensors: readTorchBin(file) });
-  const formats: [single: string, index: string, read: (file: string) => WeightFile][] = [
-    ['model.safetensors', 'model.safetensors.index.json', readSafetensorsHeader],
-    ['pytorch_model.bin', 'pytorch_model.bin.index.json', readBin],
-  ];
-  for (const [singleName, indexName, read] of formats) {
+  for (const { single: singleName, index: indexName } of WEIGHT_FORMATS) {
+    const read = singleName.endsWith('.bin') ? readBin : readSafetensorsHeader;
     const single = path.join(dir, singleName);
     const index = path.join(dir, indexName);
     if (fs.existsSync(single)) return [read(single)];
@@ -108,8 +106,8 @@ export function loadCheckpoint(dir: string): Checkpoint {
   const weights = new Map<string, TensorEntry>();
   for (const [name, shape] of expectedWeightShapes(config, patchPixels)) {
     const entry = all.get(name);
-    const indexName = files[0]!.file.endsWith('.bin') ? 'pytorch_model.bin.index.json' : 'model.safetensors.index.json';
-    const where = files.length === 1 ? files[0]!.file : path.join(absDir, indexName);
+    const format = WEIGHT_FORMATS.find((f) => files[0]!.file.endsWith(path.extname(f.single)))!;
+    const where = files.length === 1 ? files[0]!.file : path.join(absDir, format.index);
     if (!entry) throw new CheckpointError(where, 'missing from the checkpoint', name);
     if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) {
       throw new CheckpointError(entry.file, `has shape [${entry.shape.join(', ')}] but config.json implies [${shape.join(', ')}]`, name);

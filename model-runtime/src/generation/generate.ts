@@ -31,19 +31,24 @@ export interface GenerateResult {
  * Greedy or beam search over a fresh decoder for one image, with the checkpoint's
  * generation_config.json as defaults, the way transformers' generate() resolves them.
  */
-export async function generateWith(decoder: DecoderStepper, defaults: GenerationDefaults, options: GenerateOptions = {}): Promise<GenerateResult> {
+/** Options over generation_config.json defaults, as transformers' generate() resolves them. */
+export function resolveLimits(defaults: GenerationDefaults, options: Pick<GenerateOptions, 'maxNewTokens' | 'eosTokenId' | 'signal'>): GenerationLimits {
   const eos = options.eosTokenId ?? defaults.eosTokenIds;
   const maxNewTokens = options.maxNewTokens ?? defaults.maxNewTokens ?? defaults.maxLength - 1;
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new UsageError(`max new tokens must be a positive integer, got ${maxNewTokens}`);
-  const numBeams = options.numBeams ?? defaults.numBeams;
-  if (!Number.isInteger(numBeams) || numBeams < 1) throw new UsageError(`number of beams must be a positive integer, got ${numBeams}`);
-  const limits: GenerationLimits = {
+  return {
     decoderStartTokenId: defaults.decoderStartTokenId,
     eosTokenIds: Array.isArray(eos) ? eos : [eos],
     padTokenId: defaults.padTokenId,
     maxNewTokens,
     signal: options.signal,
   };
+}
+
+export async function generateWith(decoder: DecoderStepper, defaults: GenerationDefaults, options: GenerateOptions = {}): Promise<GenerateResult> {
+  const limits = resolveLimits(defaults, options);
+  const numBeams = options.numBeams ?? defaults.numBeams;
+  if (!Number.isInteger(numBeams) || numBeams < 1) throw new UsageError(`number of beams must be a positive integer, got ${numBeams}`);
   const start = performance.now();
   if (numBeams === 1) {
     const { tokenIds, steps } = await greedySearch(decoder, limits, options.onToken);

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { WEIGHT_FORMATS } from '../checkpoint/weight-formats';
 
 /** Small files a Pix2Struct folder uses when the repo has them (only config.json is required). */
 export const OPTIONAL_FILES = [
@@ -10,14 +11,7 @@ export const OPTIONAL_FILES = [
   'special_tokens_map.json',
 ] as const;
 
-/**
- * Weight formats in the order the checkpoint loader (checkpoint/checkpoint.ts) prefers them, so that
- * the download fetches exactly the files the loader will read and nothing bigger.
- */
-export const WEIGHT_FORMATS = [
-  { single: 'model.safetensors', index: 'model.safetensors.index.json' },
-  { single: 'pytorch_model.bin', index: 'pytorch_model.bin.index.json' },
-] as const;
+export { WEIGHT_FORMATS };
 
 export interface WeightChoice {
   file: string;
