@@ -108,3 +108,15 @@ def optional_file(root: Path, candidates: Sequence[str]) -> Optional[Path]:
         if (root / rel).is_file():
             return root / rel
     return None
+
+
+def hash_holdout(keys: Iterable[str], percent: int) -> set:
+    """The keys held out for evaluation: SHA-1 mod 100 below `percent`, as the original
+    SplitAndWriteTFRecords chose, but never none or all of them (when there are two or more)."""
+    keys = sorted(set(keys))
+    held = {k for k in keys if stable_hash(k) % 100 < percent}
+    if keys and not held:
+        held = {max(keys, key=stable_hash)}
+    if len(keys) > 1 and len(held) == len(keys):
+        held.discard(min(keys, key=stable_hash))
+    return held

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional
 
 from PIL import Image, UnidentifiedImageError
 
-from .common import DatasetError, stable_hash
+from .common import DatasetError, hash_holdout
 from .writer import DatasetWriter
 
 EVAL_PERCENT = 10
@@ -74,15 +74,10 @@ def read_records(root: Path, name: str) -> List[dict]:
 
 def hold_out(records: List[dict]) -> Dict[str, List[dict]]:
     """Deterministic train/eval split by picture."""
-    images = sorted({r["image_rel"] for r in records})
-    if len(images) < 2:
+    if len({r["image_rel"] for r in records}) < 2:
         raise DatasetError("cannot hold out an evaluation slice from a single picture: "
                            "add more pictures or an eval.jsonl")
-    held = {im for im in images if stable_hash(im) % 100 < EVAL_PERCENT}
-    if not held:
-        held = {max(images, key=stable_hash)}
-    if len(held) == len(images):
-        held.discard(min(images, key=stable_hash))
+    held = hash_holdout((r["image_rel"] for r in records), EVAL_PERCENT)
     return {"train": [r for r in records if r["image_rel"] not in held],
             "eval": [r for r in records if r["image_rel"] in held]}
 
