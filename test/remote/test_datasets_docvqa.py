@@ -84,3 +84,14 @@ def test_infographicvqa_problems_are_reported(tmp_path: Path):
     (root / "infographicVQA_val_v1.0_withQT.json").unlink()
     with pytest.raises(DatasetError, match=r"InfographicVQA val questions not found: expected .*infographicVQA_val_v1\.0\.json"):
         convert("infographicvqa", root, tmp_path / "out")
+
+
+def test_docvqa_later_release_layout(tmp_path: Path):
+    root = tmp_path / "sp"
+    write_image(root / "spdocvqa_images" / "d1.png", color=(1, 2, 3))
+    qa_file(root / "spdocvqa_qas" / "train_v1.0_withQT.json", "docvqa", "train", [(1, "q1", "documents/d1.png", ["a"])])
+    qa_file(root / "spdocvqa_qas" / "val_v1.0_withQT.json", "docvqa", "val", [(2, "q2", "documents/d1.png", ["b"])])
+    info = convert("docvqa", root, tmp_path / "out")
+    train, _, _ = read_output(tmp_path / "out")
+    assert info["counts"] == {"train": 1, "eval": 1}
+    assert (tmp_path / "out" / train[0]["image"]).read_bytes() == (root / "spdocvqa_images" / "d1.png").read_bytes()

@@ -9,7 +9,7 @@ the evaluation split, as the original's validation split.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 from PIL import Image
 

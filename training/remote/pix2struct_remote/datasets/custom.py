@@ -8,6 +8,7 @@ run and questions about one picture never straddle the split) are held out for e
 from __future__ import annotations
 
 import json
+import posixpath
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -31,42 +32,47 @@ def read_records(root: Path, name: str) -> List[dict]:
     """Validated lines of root/name; every error names the file and line."""
     path = root / name
     records = []
-    resolved_root = root.resolve()
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{path} line {n}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DatasetError(f"{where} is not valid JSON: {e.msg} (column {e.colno})") from None
-            if not isinstance(obj, dict):
-                raise DatasetError(f"{where}: expected a JSON object like "
-                                   '{"image": "a.png", "target": "text"}')
-            if "target" not in obj:
-                raise DatasetError(f"{where}: missing \"target\" (the text the model should output)")
-            if "image" not in obj:
-                raise DatasetError(f"{where}: missing \"image\" (a picture's path relative to {root})")
-            image_rel = _text(obj["image"], "image", where)
-            target = _text(obj["target"], "target", where)
-            header = _text(obj.get("header"), "header", where, optional=True)
-            refs = obj.get("references")
-            if refs is not None:
-                if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
-                    raise DatasetError(f"{where}: \"references\" must be a non-empty list of strings")
-            image_path = (root / image_rel).resolve()
-            if resolved_root not in image_path.parents:
-                raise DatasetError(f"{where}: image {image_rel!r} points outside the dataset folder {root}")
-            if not image_path.is_file():
-                raise DatasetError(f"{where}: image {image_rel!r} not found (looked for {image_path})")
-            try:
-                with Image.open(image_path) as im:
-                    im.size  # reads the header only
-            except (UnidentifiedImageError, OSError) as e:
-                raise DatasetError(f"{where}: image {image_rel!r} is not a readable picture ({e})") from None
-            records.append({"line": n, "image": image_path, "image_rel": image_rel, "target": target,
-                            "header": header, "references": refs})
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.readlines()
+    except UnicodeDecodeError as e:
+        raise DatasetError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path} line {n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DatasetError(f"{where} is not valid JSON: {e.msg} (column {e.colno})") from None
+        if not isinstance(obj, dict):
+            raise DatasetError(f"{where}: expected a JSON object like "
+                               '{"image": "a.png", "target": "text"}')
+        if "target" not in obj:
+            raise DatasetError(f"{where}: missing \"target\" (the text the model should output)")
+        if "image" not in obj:
+            raise DatasetError(f"{where}: missing \"image\" (a picture's path relative to {root})")
+        image_rel = _text(obj["image"], "image", where)
+        target = _text(obj["target"], "target", where)
+        header = _text(obj.get("header"), "header", where, optional=True)
+        refs = obj.get("references")
+        if refs is not None:
+            if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
+                raise DatasetError(f"{where}: \"references\" must be a non-empty list of strings")
+        # Lexical check, so a dataset may keep its pictures behind symbolic links.
+        key = posixpath.normpath(image_rel.replace("\\", "/"))
+        if key.startswith("/") or key == ".." or key.startswith("../"):
+            raise DatasetError(f"{where}: image {image_rel!r} points outside the dataset folder {root}")
+        image_path = root / key
+        if not image_path.is_file():
+            raise DatasetError(f"{where}: image {image_rel!r} not found (looked for {image_path})")
+        try:
+            with Image.open(image_path) as im:
+                im.size  # reads the header only
+        except (UnidentifiedImageError, OSError) as e:
+            raise DatasetError(f"{where}: image {image_rel!r} is not a readable picture ({e})") from None
+        records.append({"line": n, "image": image_path, "image_rel": key, "target": target,
+                        "header": header, "references": refs})
     if not records:
         raise DatasetError(f"{path} has no records")
     return records

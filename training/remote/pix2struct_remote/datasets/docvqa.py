@@ -1,4 +1,4 @@
-"""DocVQA: {train,val}/{split}_v1.0.json + {split}/documents/.
+"""DocVQA: {train,val}/{split}_v1.0.json + {split}/documents/ (or the later spdocvqa_qas/ + spdocvqa_images/).
 
 Like convert_docvqa.py: one record per question, the question as header, every answer a
 reference (the first is the training target). The test split has no answers and is left out.
@@ -43,6 +43,8 @@ def add_questions(writer: DatasetWriter, out_split: str, path: Path, split: str,
 def convert(root: Path, writer: DatasetWriter) -> None:
     for out_split, split in SPLITS.items():
         writer.source_splits[out_split] = split
-        path = first_existing(root, [f"{split}/{split}_v1.0.json", f"{split}/{split}_v1.0_withQT.json"],
+        path = first_existing(root, [f"{split}/{split}_v1.0.json", f"{split}/{split}_v1.0_withQT.json",
+                                     f"spdocvqa_qas/{split}_v1.0_withQT.json", f"{split}_v1.0.json"],
                               f"DocVQA {split} questions")
-        add_questions(writer, out_split, path, split, [root / split], ("docvqa",))
+        dirs = [d for d in (root / split, root / "spdocvqa_images", root / "images") if d.is_dir()]
+        add_questions(writer, out_split, path, split, dirs or [root / split], ("docvqa",))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from PIL import Image
 

@@ -44,7 +44,8 @@ class DatasetWriter:
         (self.scratch / "images").mkdir(parents=True)
         self._files = {split: open(self.scratch / f"{split}.jsonl", "w", encoding="utf-8") for split in SPLITS}
         self.counts: Dict[str, int] = {split: 0 for split in SPLITS}
-        self._images: Dict[str, str] = {}
+        self._images: Dict[str, str] = {}  # source key -> images/<name>
+        self._names: set = set()
         self._log = log
         self.source_splits: Dict[str, str] = {}
 
@@ -56,9 +57,10 @@ class DatasetWriter:
         if not dot:
             stem, ext = rel, ""
         n = 1
-        while rel in self._images.values() or (self.scratch / rel).exists():
+        while rel.lower() in self._names:  # lower: case-insensitive file systems
             n += 1
             rel = f"{stem}-{n}.{ext}" if ext else f"{stem}-{n}"
+        self._names.add(rel.lower())
         return rel
 
     def link_image(self, source: Path, name: Optional[str] = None) -> str:
