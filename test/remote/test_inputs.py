@@ -1,7 +1,10 @@
 """Input pictures and header texts, against the rules of pix2struct's converters and
 model-runtime/src/tasks/{boxes,prompts}.ts."""
+import random
+import struct
+
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from pix2struct_remote.inputs import (InputError, PixelBox, ai2d_header, ai2d_letters_image, draw_box,
                                       normalized_to_pixel_box, refexp_header, rico_bounds_to_pixel_box)
@@ -58,3 +61,32 @@ def test_ai2d_labels_are_painted_over_with_their_letter():
     assert (255, 0, 0) not in inside  # the label text is gone
     assert any(p[0] < 128 and p == (p[0],) * 3 for p in inside)  # and a dark letter stands in its place
     assert diagram.getpixel((30, 30)) == (255, 0, 0)
+
+
+def pix2struct_drawing(image, corner_a, corner_b):
+    """The drawing call of pix2struct's widget/RefExp converters, run on this Pillow: an RGBA
+    draw with a transparent fill and an opaque blue outline, corners given (min x, max y),
+    (max x, min y)."""
+    out = image.copy()
+    ImageDraw.Draw(out, "RGBA").rectangle(xy=(corner_a, corner_b), fill=(0, 0, 255, 0), outline=(0, 0, 255, 255))
+    return out
+
+
+def test_boxes_equal_pillows_own_drawing_of_the_original_coordinates():
+    rng = random.Random(3)
+    for _ in range(40):
+        height = rng.choice([256, 480, 960])
+        width = height * 9 // 16
+        image = Image.new("RGB", (width, height), (rng.randrange(256), 180, 90))
+        # Widget Captioning: RICO bounds scaled to floats, PIL truncates.
+        l, r = sorted(rng.uniform(-50, 1500) for _ in range(2))
+        t, b = sorted(rng.uniform(-50, 2600) for _ in range(2))
+        scale = height / 2560
+        expected = pix2struct_drawing(image, (l * scale, b * scale), (r * scale, t * scale))
+        assert draw_box(image, rico_bounds_to_pixel_box([l, t, r, b], height)).tobytes() == expected.tobytes()
+        # RefExp: float32 fractions, Python's round.
+        x0, x1 = sorted(struct.unpack("<f", struct.pack("<f", rng.random()))[0] for _ in range(2))
+        y0, y1 = sorted(struct.unpack("<f", struct.pack("<f", rng.random()))[0] for _ in range(2))
+        xmin, xmax, ymin, ymax = round(x0 * width), round(x1 * width), round(y0 * height), round(y1 * height)
+        expected = pix2struct_drawing(image, (xmin, ymax), (xmax, ymin))
+        assert draw_box(image, normalized_to_pixel_box(x0, y0, x1, y1, width, height)).tobytes() == expected.tobytes()
