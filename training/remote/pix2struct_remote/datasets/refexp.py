@@ -45,10 +45,10 @@ def _first(features: Dict[str, FeatureValues], key: str, where: str):
 
 
 def convert(root: Path, writer: DatasetWriter) -> None:
+    files_by_split = {out: split_files(root, names) for out, names in SPLITS.items()}
     rico = rico_dir(root)
     skipped = 0
-    for out_split, names in SPLITS.items():
-        files = split_files(root, names)
+    for out_split, files in files_by_split.items():
         split = files[0].name.split(".tfrecord")[0]
         writer.source_splits[out_split] = split
         index = 0

@@ -44,8 +44,10 @@ def node_bounds(hierarchy: dict, node_id: str, where: str) -> List[float]:
 
 
 def convert(root: Path, writer: DatasetWriter) -> None:
-    rico = rico_dir(root)
     csv_path = root / "widget_captions.csv"
+    if not csv_path.is_file():
+        raise DatasetError(f"{csv_path} is missing (Widget Captioning's screenId,nodeId,captions table)")
+    rico = rico_dir(root)
 
     @lru_cache(maxsize=4)
     def hierarchy(screen_id: str) -> dict:

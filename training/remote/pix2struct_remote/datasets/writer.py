@@ -6,7 +6,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 from PIL import Image
 
@@ -147,8 +147,3 @@ def convert_with(writer: DatasetWriter, body: Callable[[DatasetWriter], None]) -
         raise
     return writer.finish()
 
-
-def records_to_list(path: Path) -> List[dict]:
-    """Every record of a converted JSONL file (for the trainer and tests)."""
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
