@@ -90,3 +90,18 @@ def test_boxes_equal_pillows_own_drawing_of_the_original_coordinates():
         xmin, xmax, ymin, ymax = round(x0 * width), round(x1 * width), round(y0 * height), round(y1 * height)
         expected = pix2struct_drawing(image, (xmin, ymax), (xmax, ymin))
         assert draw_box(image, normalized_to_pixel_box(x0, y0, x1, y1, width, height)).tobytes() == expected.tobytes()
+
+
+def test_ai2d_placeholders_still_render_without_any_truetype_font(monkeypatch):
+    import pix2struct_remote.inputs as inputs
+    monkeypatch.setattr(inputs, "LABEL_FONTS", ("no-such-font-1.ttf",))
+    inputs._label_font_path.cache_clear()
+    inputs._font.cache_clear()
+    try:
+        diagram = Image.new("RGB", (60, 40), (255, 0, 0))
+        out = ai2d_letters_image(diagram, [("B", [[5, 5], [50, 30]])])
+        inside = [out.getpixel((x, y)) for x in range(5, 51) for y in range(5, 31)]
+        assert (255, 0, 0) not in inside and (0, 0, 0) in inside
+    finally:
+        inputs._label_font_path.cache_clear()
+        inputs._font.cache_clear()
