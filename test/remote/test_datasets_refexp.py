@@ -95,3 +95,11 @@ def test_inconsistent_examples_and_missing_splits_are_reported(tmp_path: Path):
     (root / "ref_exp" / "dev.tfrecord").unlink()
     with pytest.raises(DatasetError, match=r"RefExp val split not found: expected .*ref_exp/val\.tfrecord"):
         convert("refexp", root, tmp_path / "out")
+
+
+def test_skipped_expressions_are_logged(tmp_path: Path):
+    make_refexp(tmp_path / "re")
+    lines = []
+    convert("refexp", tmp_path / "re", tmp_path / "out", log=lines.append)
+    assert "skipped 1 RefExp expressions whose screenshot is missing" in lines
+    assert lines[-1] == "dataset ready: 6 train and 3 eval records"

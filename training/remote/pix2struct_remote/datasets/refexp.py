@@ -62,8 +62,8 @@ def convert(root: Path, writer: DatasetWriter) -> None:
                 if not _add_expression(writer, out_split, split, index, features, rico, where):
                     skipped += 1
                 index += 1
-    if skipped and writer._log:
-        writer._log(f"skipped {skipped} RefExp expressions whose screenshot is missing")
+    if skipped:
+        writer.log(f"skipped {skipped} RefExp expressions whose screenshot is missing")
 
 
 def _add_expression(writer: DatasetWriter, out_split: str, split: str, index: int,

@@ -89,6 +89,11 @@ class DatasetWriter:
         self._images[key] = rel
         return rel
 
+    def log(self, line: str) -> None:
+        """A progress line for the run log, when the caller asked for them."""
+        if self._log:
+            self._log(line)
+
     # Records ----------------------------------------------------------------------------------
 
     def add(self, split: str, *, id: str, image: str, target: str, header: Optional[str] = None,
@@ -104,8 +109,8 @@ class DatasetWriter:
         self._files[split].write(json.dumps(record, ensure_ascii=False) + "\n")
         self.counts[split] += 1
         total = self.counts["train"] + self.counts["eval"]
-        if self._log and total % 1000 == 0:
-            self._log(f"converted {total} records")
+        if total % 1000 == 0:
+            self.log(f"converted {total} records")
 
     # Finish -----------------------------------------------------------------------------------
 
@@ -126,8 +131,7 @@ class DatasetWriter:
         if self.out_dir.exists():
             self.out_dir.rmdir()  # empty, checked in __init__
         os.replace(self.scratch, self.out_dir)
-        if self._log:
-            self._log(f"dataset ready: {self.counts['train']} train and {self.counts['eval']} eval records")
+        self.log(f"dataset ready: {self.counts['train']} train and {self.counts['eval']} eval records")
         return info
 
     def abort(self) -> None:
