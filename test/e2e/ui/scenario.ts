@@ -40,6 +40,10 @@ export interface Timings {
   activationStartMs?: number;
   /** Describe click → first streamed token visible in the panel, extension and model cold. */
   firstTokenColdMs?: number;
+  /** Describe click → the panel's webview document is up (found and instrumented by the test). */
+  panelUpColdMs?: number;
+  /** Describe click → the extension host logs the cold run's end (all tokens generated). */
+  runDoneInHostColdMs?: number;
   /** The same for a second Describe, with the model loaded. */
   firstTokenWarmMs?: number;
   /** Stop clicked → the panel shows the run stopped. */
@@ -120,6 +124,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<{ steps: StepRe
     await explorerContextMenu(page, ctx.imageName, /^Describe Image$/);
     const clickedAt = await lastMouseUp(page);
     frame = await findPanelFrame(page, remaining(ctx, 120_000));
+    timings.panelUpColdMs = Date.now() - clickedAt;
     const first = await firstTokenAt(frame, 1, remaining(ctx, 120_000));
     timings.firstTokenColdMs = first.at - clickedAt;
     if (first.late) timings.notes.push('cold first token: the panel frame was found after the first token; the time is an upper bound');
@@ -129,6 +134,8 @@ export async function runScenario(ctx: ScenarioContext): Promise<{ steps: StepRe
     if (start) timings.activationStartMs = start.at - clickedAt;
     else timings.notes.push('the extension host log has no _doActivateExtension line for the extension');
     const state = await finishRun('describe (cold)', 0);
+    const hostDone = firstLogTime(ctx.logsDir, (n) => /Pix2Struct\.log$/.test(n), /\brun 1: \d+ tokens/);
+    if (hostDone) timings.runDoneInHostColdMs = hostDone.at - clickedAt;
     assert.equal(state.output, ctx.expectedIds.join(' '), 'the panel shows the transformers greedy ids for the image');
     assert.equal(Number(TOKEN_LINE.exec(state.meta)![1]), ctx.expectedIds.length - 1);
     describeOutput = state.output;
