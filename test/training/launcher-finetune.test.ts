@@ -120,7 +120,6 @@ describe('fine-tuning through SSH (real finetune, CPU, fixture model)', { skip }
     t.diagnostic(`fine-tune wall time ${wallS.toFixed(1)} s (submit → succeeded, ${steps} steps, CPU)`);
     t.diagnostic(`train loss ${curve}`);
     t.diagnostic(`eval ${evalLine}`);
-    console.log(`# fine-tune wall time ${wallS.toFixed(1)} s; train loss ${curve}; eval ${evalLine}`);
     assert.equal(log, fs.readFileSync(path.join(env.hostRunDir(record), 'run.log'), 'utf8'));
 
     const local = await launcher.fetchCheckpoint(record, path.join(work, 'fetched final'));
