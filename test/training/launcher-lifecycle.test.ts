@@ -74,6 +74,9 @@ describe('Launcher over a real sshd (fake training interpreter)', { skip }, () =
     fs.writeFileSync(path.join(dataset, 'placeholder.txt'), 'the fake interpreter only checks that the folder exists\n');
   });
   after(async () => {
+    // Whatever a failed test left behind: the fake trainer's session-detached helpers.
+    const runs = path.join(os.homedir(), env.remoteRoot, 'runs');
+    for (const id of fs.existsSync(runs) ? fs.readdirSync(runs) : []) killFakeHelper(path.join(runs, id));
     await env?.dispose();
     await sshd?.stop();
     fs.rmSync(work, { recursive: true, force: true });
@@ -162,7 +165,13 @@ describe('Launcher over a real sshd (fake training interpreter)', { skip }, () =
     const { handlers, got } = collector();
     const tailing = launcher.tail(record, handlers);
     await waitFor('training', () => got.metrics.length >= 1);
+    // A caller that stops listening (panel closed) aborts only its tail, not the run.
+    const listener = new AbortController();
+    const extra = launcher.tail(record, {}, { signal: listener.signal });
+    listener.abort();
+    await assert.rejects(extra, { name: 'AbortError' });
     const before = await launcher.status(record);
+    assert.equal(before.state, 'running');
     assert.ok(before.pgid && processesInGroup(before.pgid).length > 0, 'the run has processes before cancel');
     cancelledHelperPid = Number(fs.readFileSync(path.join(env.hostRunDir(record), 'fake-helper.pid'), 'utf8'));
     const cancelled = await launcher.cancel(record);
@@ -233,6 +242,11 @@ describe('Launcher over a real sshd (fake training interpreter)', { skip }, () =
       return true;
     });
     assert.ok(Date.now() - start < 5000, `took ${Date.now() - start} ms`);
+  });
+
+  test('a host without the control interpreter says so', async () => {
+    const launcher = env.launcher({ controlPython: 'no-such-python3' });
+    await assert.rejects(launcher.listRuns(env.target), /no-such-python3 was not found on the host; install Python 3.8/);
   });
 
   test('a tail that cannot reconnect gives up after the configured time', async () => {
