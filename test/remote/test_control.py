@@ -42,13 +42,13 @@ def init_run(tmp_path: Path, run_id: str = "20261124-211500-3fa9c2", **overrides
 
 
 def tail_all(run_dir: Path, log_offset: int = 0, metrics_offset: int = 0, env: Optional[Dict[str, str]] = None,
-             stop_after_lines: Optional[int] = None) -> Tuple[List[Dict[str, Any]], int]:
+             stop_after_lines: Optional[int] = None, timeout: float = 50) -> Tuple[List[Dict[str, Any]], int]:
     """Runs tail until it exits (or kills it after `stop_after_lines` lines, as a dropped connection)."""
     proc = subprocess.Popen([sys.executable, str(CONTROL), "tail", str(run_dir), str(log_offset), str(metrics_offset)],
                             stdout=subprocess.PIPE, env=env)
     lines = []
     assert proc.stdout is not None
-    deadline = time.monotonic() + 50
+    deadline = time.monotonic() + timeout
     for raw in proc.stdout:
         lines.append(json.loads(raw))
         if stop_after_lines is not None and len(lines) >= stop_after_lines:
