@@ -227,6 +227,17 @@ def test_cancel_stops_every_process_of_the_run_and_is_idempotent(tmp_path: Path)
     assert code == 0 and lines[-1]["status"]["state"] == "cancelled"
 
 
+def test_a_training_process_killed_by_a_signal_is_resumed(tmp_path: Path) -> None:
+    run_dir = init_run(tmp_path, steps=6, save_every=2)
+    control("start", str(run_dir), env=dict(os.environ, FAKE_STEP_SECONDS="0.1", FAKE_KILL_AT_STEP="5"))
+    lines, code = tail_all(run_dir)
+    assert code == 0 and lines[-1]["status"]["state"] == "succeeded"
+    assert "training was killed by signal 9; resuming from the newest checkpoint (retry 1 of 2)" in \
+        (run_dir / "run.log").read_text()
+    steps = [line["metric"]["step"] for line in lines if "metric" in line]
+    assert steps == [1, 2, 3, 4, 5, 6]  # 5 was lost with the process (no metric written), then redone
+
+
 def test_cancel_before_start_just_marks_the_run_cancelled(tmp_path: Path) -> None:
     run_dir = init_run(tmp_path)
     code, status = control("cancel", str(run_dir))

@@ -113,6 +113,9 @@ class FineTune:
         spec = self.spec
         self.accelerator = Accelerator(mixed_precision=mixed_precision(spec["bf16"]))
         set_seed(spec["seed"])
+        acc = self.accelerator
+        self.say(f"{acc.num_processes} process{'es' if acc.num_processes > 1 else ''} on {acc.device}, "
+                 f"mixed precision {acc.mixed_precision}")
         data_dir = os.path.join(self.run_dir, rf.DATA_DIR)
         self.train_records = read_records(os.path.join(data_dir, "train.jsonl"))
         if not self.train_records:
