@@ -37,6 +37,8 @@ const vscode = api as typeof api & {
 
 const config = () => vscode.workspace.getConfiguration('pix2struct');
 const chart = () => vscode.Uri.joinPath(workspaceFolder(), 'chart_640x480.png');
+/** The runner's fixture (same default as run-extension-tests.ts; this file runs from dist/test/e2e/suite). */
+const FIXTURE_ROOT = path.resolve(process.env.PIX2STRUCT_FIXTURE ?? path.join(__dirname, '../../../../../shared/fixtures/pix2struct-tiny'));
 const FIXTURE = () => path.dirname(config().get<string>('modelPath')!);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -79,12 +81,20 @@ async function drawAndCheck(selector: string, from: [number, number], to: [numbe
 
 describe('panel', () => {
   const extraFiles: string[] = [];
+  let restoreModelPath = false;
   before(async () => {
     await vscode.extensions.getExtension(EXTENSION_ID)?.activate();
+    // Earlier suites may have reset the workspace's modelPath: these tests need the tiny model.
+    const modelPath = config().get<string>('modelPath');
+    if (!modelPath || !fs.existsSync(path.join(modelPath, 'config.json'))) {
+      await config().update('modelPath', path.join(FIXTURE_ROOT, 'model-a'), vscode.ConfigurationTarget.Workspace);
+      restoreModelPath = true;
+    }
   });
   after(async () => {
     for (const key of ['questionModelPath', 'summaryModelPath', 'maxPatches', 'maxNewTokens']) await config().update(key, undefined, vscode.ConfigurationTarget.Workspace);
     for (const f of extraFiles) fs.rmSync(f, { force: true });
+    if (restoreModelPath) await config().update('modelPath', undefined, vscode.ConfigurationTarget.Workspace);
   });
 
   it('zoom (buttons, keys, Ctrl+wheel) keeps the widget box in image pixels', async () => {
