@@ -87,6 +87,16 @@ export class AltText implements vscode.CodeActionProvider {
     return replaced ? 'replaced' : 'inserted';
   }
 
+  /** The panel's Insert at Cursor: into the editor the user was in before clicking the panel. */
+  async insertAtCursor(text: string): Promise<void> {
+    const editor = this.editor();
+    if (!editor) {
+      void vscode.window.showInformationMessage('Pix2Struct: open an editor and put the cursor where the result goes.');
+      return;
+    }
+    await editor.insertSnippet(new vscode.SnippetString().appendText(text));
+  }
+
   provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
     const offset = doc.offsetAt(range.start);
     const ref = referenceAt(doc.getText(), offset);

@@ -55,7 +55,7 @@ export function activate(context: vscode.ExtensionContext) {
       if (m.type === 'run' && currentImage) void run({ image: currentImage, task: m.task, question: m.question, box: m.box });
       else if (m.type === 'stop') client.cancel(m.runId);
       else if (m.type === 'copy') void vscode.env.clipboard.writeText(m.text);
-      else if (m.type === 'insert') void vscode.window.activeTextEditor?.insertSnippet(new vscode.SnippetString().appendText(m.text));
+      else if (m.type === 'insert') void altText.insertAtCursor(m.text);
     });
   };
 

@@ -213,6 +213,11 @@ describe('panel', () => {
     editor.selection = new vscode.Selection(end, end);
     await inPanel({ op: 'click', selector: '#alt-text' });
     await waitFor(() => doc.getText().endsWith(`![${expected}](../chart_640x480.png)`), 'a new image reference at the cursor');
+    // Insert at Cursor goes to the editor the user was in, although the click focused the panel.
+    const before2 = doc.getText();
+    editor.selection = new vscode.Selection(doc.positionAt(0), doc.positionAt(0));
+    await inPanel({ op: 'click', selector: '#insert' });
+    await waitFor(() => doc.getText() === expected + before2, 'Insert at Cursor');
   }, 240_000);
 
   it('the task picker shows each checkpoint and whether it is here, and follows setting changes', async () => {
