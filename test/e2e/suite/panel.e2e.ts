@@ -220,6 +220,35 @@ describe('panel', () => {
     await waitFor(() => doc.getText() === expected + before2, 'Insert at Cursor');
   }, 240_000);
 
+  it('history re-opens a result with its image (Run then acts on it); arrow keys move between entries', async () => {
+    await config().update('maxNewTokens', 4, vscode.ConfigurationTarget.Workspace);
+    const photo = path.join(workspaceFolder().fsPath, 'photo_1000x300.png');
+    fs.copyFileSync(path.join(FIXTURE_ROOT, 'images', 'photo_1000x300.png'), photo);
+    extraFiles.push(photo);
+    const a = await vscode.commands.executeCommand<{ tokenIds: number[] }>('pix2struct.describeImage', chart());
+    const b = await vscode.commands.executeCommand<{ tokenIds: number[] }>('pix2struct.describeImage', vscode.Uri.file(photo));
+    assert.ok(a && b, 'describe failed');
+    assert.notDeepEqual(a.tokenIds, b.tokenIds, 'the two images give different results (else re-opening proves nothing)');
+    const entries = `Array.from(document.querySelectorAll('#history button.history-entry'))`;
+    await waitInPanel(`${entries}.length >= 2 && ${entries}[0].textContent.includes('photo_1000x300.png')`, 'the photo result at the top of the history');
+    assert.match(await panelEval<string>(`${entries}[1].getAttribute('aria-label')`), /^Re-open Describe \(caption\) result for chart_640x480\.png/);
+
+    // Keyboard: from the newest entry, ArrowDown moves to the next one, Enter re-opens it.
+    await inPanel({ op: 'press', selector: '#history button.history-entry >> nth=0', key: 'ArrowDown' });
+    assert.equal(await panelEval(`${entries}.indexOf(document.activeElement)`), 1, 'ArrowDown moved to the second entry');
+    await inPanel({ op: 'press', selector: '#history button.history-entry >> nth=1', key: 'Enter' });
+    await waitInPanel(`document.getElementById('image').alt === 'chart_640x480.png'`, 'the chart back in the panel');
+    assert.equal(await panelEval(`document.getElementById('output').textContent`), a.tokenIds.join(' '), 'the chart result is shown again');
+    assert.equal(await panelEval(`document.getElementById('output').getAttribute('aria-busy')`), 'false');
+
+    // Run now describes the re-opened image, not the photo.
+    const count = await panelEval<number>(`${entries}.length`);
+    await inPanel({ op: 'click', selector: '#run' });
+    await waitInPanel(`${entries}.length === ${count + 1}`, 'a new history entry');
+    assert.match(await panelEval<string>(`${entries}[0].textContent`), /chart_640x480\.png/);
+    assert.equal(await panelEval(`document.getElementById('output').textContent`), a.tokenIds.join(' '), 'the same image and settings give the same result');
+  }, 240_000);
+
   it('the task picker shows each checkpoint and whether it is here, and follows setting changes', async () => {
     const stateOf = (task: string) => panelEval<[string, string]>(`(() => { const o = document.querySelector('#task option[value="${task}"]'); return [o.dataset.state, o.textContent]; })()`);
     const missing = path.join(workspaceFolder().fsPath, 'no-such-model');
