@@ -237,7 +237,10 @@ function showStructured(result: DescribeResult): void {
 
 /** Shows a history entry again: its image becomes current and its result is the one the buttons use. */
 function reopen(entry: HistoryEntry): void {
-  if (runId !== undefined && !stopButton.disabled) return;
+  if (runId !== undefined && !stopButton.disabled) {
+    announce.textContent = meta.textContent = 'A run is in progress: stop it or wait before re-opening a result.';
+    return;
+  }
   const img = { src: entry.imageSrc, name: entry.imageName, key: entry.imageKey };
   showImage(img);
   resultImage = img;
