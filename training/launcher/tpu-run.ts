@@ -1,0 +1,183 @@
+// One fine-tuning run on a Cloud TPU VM, in the original workflow's order: create the VM (unless it
+// exists) → copy the code → install on every worker → preprocess → t5x.train on every worker →
+// convert to Hugging Face format → fetch the results → delete the VM (unless kept).
+// Each phase is `python3 -m pix2struct_remote.tpu PHASE RUNDIR` on the VM: fixed words and the run
+// id only; the spec (bucket and every other user value) reaches the VM as JSON on stdin or as a file.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Gcloud } from './gcloud';
+import { TpuTransport, type TpuWorker } from './tpu-transport';
+import { checkTpuTarget, deleteTpuVm, ensureTpuVm, tpuCostWarning, type TpuVmTarget } from './tpu-lifecycle';
+import { ensureCodeBundle, mkdirRemote, readCodeBundle } from './code-bundle';
+import { LauncherInputError, RemoteCommandError } from './errors';
+
+/** What the original pipeline needs beyond a RunSpec (spec.json's "tpu" object). */
+export interface TpuTrainingOptions {
+  /** gs://bucket[/path]: the README's PIX2STRUCT_DIR (data, experiments). */
+  bucket: string;
+  ginSize: 'base' | 'large';
+  /** configs/init/<init>.gin; default pix2struct_<size>_init. */
+  init?: string;
+  /** MIXTURE_OR_TASK_NAME; default the task. */
+  mixture?: string;
+  /** Overrides the schedule's STAGE_STEPS; default the paper's schedule. */
+  stageSteps?: number;
+  /** Run the Beam converter on Dataflow in this project/region; default locally on the VM. */
+  dataflow?: { project: string; region: string };
+}
+
+/** spec.json's "tpu" object (snake_case, PROTOCOL.md). */
+export function tpuOptionsToWire(options: TpuTrainingOptions): Record<string, unknown> {
+  return {
+    bucket: options.bucket,
+    gin_size: options.ginSize,
+    init: options.init ?? null,
+    mixture: options.mixture ?? null,
+    stage_steps: options.stageSteps ?? null,
+    dataflow: options.dataflow ?? null,
+  };
+}
+
+export const TPU_PHASES = ['install', 'preprocess', 'train', 'convert'] as const;
+export type TpuPhase = (typeof TPU_PHASES)[number];
+
+export type TpuRunEvent =
+  | { kind: 'cost-warning'; message: string }
+  | { kind: 'progress'; message: string }
+  | { kind: 'phase'; phase: TpuPhase; worker: TpuWorker }
+  | { kind: 'deleted'; message: string }
+  | { kind: 'kept'; message: string };
+
+export interface TpuRunOptions {
+  target: TpuVmTarget;
+  /** Launcher-made run id (^[a-z0-9][a-z0-9-]{0,63}$). */
+  runId: string;
+  /** The run's spec.json (snake_case), with its "tpu" object. */
+  spec: Record<string, unknown>;
+  /** Local training/remote. */
+  codeDir: string;
+  gcloud?: Gcloud;
+  remoteRoot?: string;
+  /** Interpreter on the VM for control.py and the pipeline (standard library only). */
+  remotePython?: string;
+  /** A dataset folder on this machine, copied to the run's upload/dataset. */
+  localDataset?: string;
+  /** Record every command of the pipeline on the VM instead of running it. */
+  dryRun?: boolean;
+  /** Before the VM goes, its run folder's status, log, metrics and checkpoints/final land here. */
+  localRunDir?: string;
+  onEvent?(event: TpuRunEvent): void;
+  signal?: AbortSignal;
+  pollMs?: number;
+  readyTimeoutMs?: number;
+}
+
+export interface TpuRunResult {
+  remoteDir: string;
+  workers: number;
+  created: boolean;
+  deleted: boolean;
+  costWarning: string;
+}
+
+const RUN_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const FETCHED_FILES = ['spec.json', 'status.json', 'run.log', 'metrics.jsonl', 'tpu-dry-run.jsonl'];
+
+export async function runOnTpuVm(options: TpuRunOptions): Promise<TpuRunResult> {
+  const { target, runId, signal } = options;
+  checkTpuTarget(target);
+  if (!RUN_ID.test(runId)) throw new LauncherInputError(`Run id ${JSON.stringify(runId)} is not launcher-made.`);
+  if (options.localDataset && !fs.existsSync(options.localDataset)) throw new LauncherInputError(`The dataset ${options.localDataset} does not exist on this machine.`);
+  const gcloud = options.gcloud ?? new Gcloud();
+  const emit = (event: TpuRunEvent) => options.onEvent?.(event);
+  const remoteRoot = options.remoteRoot ?? '.pix2struct';
+  const python = options.remotePython ?? 'python3';
+  const remoteDir = `${remoteRoot}/runs/${runId}`;
+  const costWarning = tpuCostWarning(target);
+  emit({ kind: 'cost-warning', message: costWarning });
+
+  const vm = await ensureTpuVm(gcloud, target, {
+    signal,
+    pollMs: options.pollMs,
+    readyTimeoutMs: options.readyTimeoutMs,
+    onProgress: (message) => emit({ kind: 'progress', message }),
+  });
+  const result: TpuRunResult = { remoteDir, workers: vm.workers, created: vm.created, deleted: false, costWarning };
+  let failure: unknown = null;
+  try {
+    const worker0 = new TpuTransport(target, { gcloud, worker: 0 });
+    // One host: worker 0 is the whole VM. A slice: install and train on every host at once.
+    const everyWorker = vm.workers > 1 ? worker0.onWorkers('all') : worker0;
+    emit({ kind: 'progress', message: `Copying the launcher's code to ${vm.workers > 1 ? `all ${vm.workers} workers` : 'the VM'}…` });
+    const code = await ensureCodeBundle(everyWorker, readCodeBundle(options.codeDir), remoteRoot, signal);
+    const specJson = JSON.stringify(options.spec);
+    await check(worker0, [python, `${code}/control.py`, 'init', remoteDir], 'control.py init', { stdin: specJson, signal });
+    for (let i = 1; i < vm.workers; i++) await uploadSpec(worker0.onWorkers(i), remoteDir, specJson, signal);
+    if (options.localDataset) {
+      await check(worker0, [python, `${code}/control.py`, 'set-state', remoteDir, 'uploading'], 'control.py set-state', { stdin: 'uploading the dataset', signal });
+      await mkdirRemote(worker0, `${remoteDir}/upload/dataset`, signal);
+      await worker0.upload(options.localDataset, `${remoteDir}/upload/dataset`, { signal });
+    }
+    for (const phase of TPU_PHASES) {
+      const transport = phase === 'install' || phase === 'train' ? everyWorker : worker0;
+      emit({ kind: 'phase', phase, worker: transport.worker });
+      const argv = ['env', `PYTHONPATH=${code}`, python, '-m', 'pix2struct_remote.tpu', phase, remoteDir, ...(options.dryRun ? ['--dry-run'] : [])];
+      await check(transport, argv, `TPU ${phase}`, { signal });
+    }
+  } catch (e) {
+    failure = e;
+  }
+  try {
+    if (options.localRunDir) await fetchRunFolder(new TpuTransport(target, { gcloud, worker: 0 }), remoteDir, options.localRunDir, !options.dryRun && failure === null);
+  } catch (e) {
+    failure ??= e;
+  }
+  // Billing stops only when the VM is gone: delete on success, failure and cancellation alike.
+  if (target.keepAfterRun) {
+    emit({ kind: 'kept', message: costWarning });
+  } else {
+    await deleteTpuVm(gcloud, target);
+    result.deleted = true;
+    emit({ kind: 'deleted', message: `Deleted TPU VM ${target.name}.` });
+  }
+  if (failure !== null) throw failure;
+  return result;
+}
+
+async function check(transport: TpuTransport, argv: string[], what: string, options: { stdin?: string; signal?: AbortSignal }): Promise<string> {
+  const r = await transport.exec(argv, options);
+  if (r.code !== 0) {
+    const lastLine = r.stdout.trim().split('\n').pop() ?? '';
+    let detail: string | undefined;
+    try {
+      const parsed = JSON.parse(lastLine) as { error?: unknown };
+      if (typeof parsed.error === 'string') detail = parsed.error;
+    } catch {
+      /* not control.py's JSON: stderr tells */
+    }
+    throw new RemoteCommandError(transport.label, what, r.code, r.stderr, detail);
+  }
+  return r.stdout;
+}
+
+/** spec.json for the other hosts of a slice (control.py init runs on worker 0 only). */
+async function uploadSpec(transport: TpuTransport, remoteDir: string, specJson: string, signal?: AbortSignal): Promise<void> {
+  const local = fs.mkdtempSync(path.join(os.tmpdir(), 'p2s-tpu-spec-'));
+  try {
+    fs.writeFileSync(path.join(local, 'spec.json'), specJson);
+    await mkdirRemote(transport, remoteDir, signal);
+    await transport.upload(local, remoteDir, { signal });
+  } finally {
+    fs.rmSync(local, { recursive: true, force: true });
+  }
+}
+
+async function fetchRunFolder(worker0: TpuTransport, remoteDir: string, localDir: string, withCheckpoint: boolean): Promise<void> {
+  fs.mkdirSync(localDir, { recursive: true });
+  for (const name of FETCHED_FILES) {
+    const r = await worker0.exec(['cat', `${remoteDir}/${name}`]);
+    if (r.code === 0) fs.writeFileSync(path.join(localDir, name), r.stdout);
+  }
+  if (withCheckpoint) await worker0.download(`${remoteDir}/checkpoints/final`, path.join(localDir, 'checkpoints', 'final'));
+}
