@@ -101,6 +101,11 @@ const sshOptions = () => [
   '-o', 'IdentityAgent=none',
   '-o', 'LogLevel=ERROR',
   '-i', state.sshd.key,
+  // Connection sharing only makes the double faster on a busy test machine; every command still
+  // runs through the real sshd, and gcloud's own ssh options are not what is under test.
+  '-o', 'ControlMaster=auto',
+  '-o', `ControlPath=${path.join(path.dirname(statePath), 'ssh-%C')}`,
+  '-o', 'ControlPersist=20',
 ];
 
 function run(binary, argv, stdin) {
