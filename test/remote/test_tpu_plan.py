@@ -191,7 +191,7 @@ def test_hostile_bucket_path_stays_data_in_a_dry_run(tmp_path):
     logged = []
     assert run_tpu_pipeline(str(run_dir), spec, logged.append, dry_run=True) == 0
     records = [json.loads(l) for l in (run_dir / DRY_RUN_RECORD).read_text().splitlines()]
-    assert [r["phase"] for r in records] == ["install", "install", "install", "stage", "preprocess", "train", "convert", "convert"]
+    assert [r["phase"] for r in records] == ["install", "install", "install", "stage", "preprocess", "train", "convert", "convert", "convert"]
     train = next(r for r in records if r["phase"] == "train")
     model_dir = next(w for w in train["argv"] if w.startswith("--gin.MODEL_DIR="))
     assert ast.literal_eval(model_dir.split("=", 1)[1]) == f"{bucket}/experiments/r1"
@@ -199,6 +199,8 @@ def test_hostile_bucket_path_stays_data_in_a_dry_run(tmp_path):
     status = json.loads((run_dir / "status.json").read_text())
     assert status["state"] == "succeeded" and "nothing executed" in status["message"]
     assert status.get("final_checkpoint") is None
+    assert records[-1]["argv"][:5] == ["gsutil", "-m", "cp", "-r", str(run_dir / "checkpoints" / "final")]
+    assert records[-1]["argv"][5] == f"{bucket}/experiments/r1/hf_final", "the checkpoint outlives the VM"
     assert any("dry run, not executed: t5x.train" in line for line in logged)
 
 

@@ -12,6 +12,8 @@ import { startFakeGcloud, type FakeGcloud } from '../helpers/fake-gcloud';
 import { runOnTpuVm, tpuOptionsToWire, type TpuRunEvent } from '../../training/launcher/tpu-run';
 import { hostsForAcceleratorType, tpuCostWarning, type TpuVmTarget } from '../../training/launcher/tpu-lifecycle';
 import { RemoteCommandError } from '../../training/launcher/errors';
+import { registerTpuVmTransport } from '../../training/launcher/tpu-transport';
+import { Launcher } from '../../training/launcher/launcher';
 
 const skip = sshdAvailable() ? false : 'needs /usr/sbin/sshd, ssh and scp';
 const ROOT = path.resolve(__dirname, '../..');
@@ -154,8 +156,9 @@ describe('a TPU run through fake-gcloud (fake cloud API, real sshd)', { skip }, 
     assert.equal(preprocess.argv[2], readmeCommand('python', '-m', 'pix2struct.preprocessing.convert_screen2words')[2]);
     const stage = steps.find((s) => s.phase === 'stage');
     assert.match(stage.argv[4], /runs\/20261124-211500-aaaaaa\/upload\/dataset$/);
-    const convert = steps.at(-1);
+    const convert = steps.find((s) => s.argv.includes('--t5x_checkpoint_path'));
     assert.match(convert.argv.join(' '), /convert_pix2struct_original_pytorch_to_hf --t5x_checkpoint_path .*checkpoint_DRY_RUN --pytorch_dump_folder_path .*checkpoints\/final/);
+    assert.equal(steps.at(-1).argv.at(-1), `${hostileBucket}/experiments/20261124-211500-aaaaaa/hf_final`, 'the checkpoint is kept in the bucket before the VM goes');
     noMarkerAnywhere();
   });
 
@@ -184,6 +187,20 @@ describe('a TPU run through fake-gcloud (fake cloud API, real sshd)', { skip }, 
       .trim().split('\n').map((l) => JSON.parse(l).phase);
     assert.deepEqual([...new Set(record(1))], ['install', 'train'], 'worker 1 installs and trains only');
     assert.deepEqual([...new Set(record(0))], ['install', 'stage', 'preprocess', 'train', 'convert']);
+
+    // The Launcher follows the kept VM's run like any other, through the registered TPU transport.
+    registerTpuVmTransport(fake.gcloud);
+    const launcher = new Launcher({ codeDir: CODE_DIR });
+    try {
+      const runRecord = { id: 'r-slice', name: hostileName, task: 'screen2words' as const, target, remoteDir: result.remoteDir, createdAt: new Date().toISOString() };
+      assert.equal((await launcher.status(runRecord)).state, 'succeeded');
+      let log = '';
+      const final = await launcher.tail(runRecord, { onLog: (text) => (log += text) });
+      assert.equal(final.state, 'succeeded');
+      assert.match(log, /dry run, not executed: t5x\.train/);
+    } finally {
+      await launcher.dispose();
+    }
     noMarkerAnywhere();
   });
 

@@ -9,6 +9,7 @@ import type { ExecOptions, ExecResult, RemoteTransport } from './transport';
 import { remoteCommand, safeWord } from './remote-words';
 import { Gcloud, GcloudCommandError, classifyGcloudFailure } from './gcloud';
 import { LauncherInputError } from './errors';
+import { registerTransport } from './transport-factory';
 
 export interface TpuVmRef {
   name: string;
@@ -135,4 +136,12 @@ function checkRemotePath(remotePath: string): string {
     throw new LauncherInputError(`Refusing remote path ${JSON.stringify(remotePath)}: it must be relative to the VM's home, without "..".`);
   }
   return remotePath.replace(/\/+$/, '');
+}
+
+/**
+ * Lets the Launcher (createTransport) reach `tpu-vm` targets: worker 0, where the run folder and
+ * its supervisor live. Creating and deleting the VM is tpu-lifecycle.ts's job, around the run.
+ */
+export function registerTpuVmTransport(gcloud: Gcloud = new Gcloud()): void {
+  registerTransport('tpu-vm', (target) => new TpuTransport(target, { gcloud, worker: 0 }));
 }

@@ -153,10 +153,12 @@ def _convert(ctx: Context, steps: List[plan.Step]) -> None:
     paths = plan.Paths(home=ctx.home, run_dir=ctx.run_dir)
     python = ctx.python or ctx.spec.get("python") or "python3"
     run_step(ctx, plan.convert_step(ctx.spec, options, paths, python, checkpoint))
+    if not ctx.dry_run:
+        fix_converted_config(paths.final_checkpoint, ctx.spec["task"] in plan.VQA_TASKS)
+    run_step(ctx, plan.copy_to_bucket_step(options, paths, run_id))
     if ctx.dry_run:
         ctx.io.status(state="succeeded", phase=None, message="dry run: every command recorded, nothing executed")
         return
-    fix_converted_config(paths.final_checkpoint, ctx.spec["task"] in plan.VQA_TASKS)
     ctx.io.status(state="succeeded", phase=None, message=f"converted {checkpoint}",
                   final_checkpoint="checkpoints/final")
 

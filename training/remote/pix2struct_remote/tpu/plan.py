@@ -249,6 +249,12 @@ def convert_step(spec: Dict[str, Any], options: TpuOptions, paths: Paths, python
     return Step("convert", "convert to Hugging Face format", tuple(argv))
 
 
+def copy_to_bucket_step(options: TpuOptions, paths: Paths, run_id: str) -> Step:
+    """Keeps the converted checkpoint in the bucket too: the VM (and its disk) is deleted after the run."""
+    return Step("convert", "copy the Hugging Face checkpoint to the bucket",
+                ("gsutil", "-m", "cp", "-r", paths.final_checkpoint, f"{model_dir(options, run_id)}/hf_final"))
+
+
 def build_plan(spec: Dict[str, Any], run_dir: str, home: str, python: Optional[str] = None) -> List[Step]:
     """Every step up to training, in the README's order; the convert step follows once the checkpoint is known."""
     run_id = os.path.basename(os.path.normpath(run_dir))
