@@ -249,3 +249,44 @@ def test_t5x_scalar_lines_become_metrics():
     ev = parse_metric_line("[600] collection=inference_eval screen2words/eval/cider=1.0875", "T")
     assert ev == {"step": 600, "time": "T", "split": "eval", "cider": 1.0875}
     assert parse_metric_line("[600] collection=train timing/seconds=3.5", "T") is None
+
+
+def _phase_cli(run_dir, *words, timeout=60):
+    """The launcher's fixed words, run as on a VM."""
+    import subprocess
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "training" / "remote"), HOME=str(run_dir.parent.parent))
+    out = subprocess.run([sys.executable, "-m", "pix2struct_remote.tpu", *words], env=env, capture_output=True,
+                         text=True, timeout=timeout)
+    return out.returncode, json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_start_detaches_and_wait_reports_the_outcome(tmp_path):
+    spec = make_spec()
+    run_dir = _run_dir(tmp_path, spec)
+    code, started = _phase_cli(run_dir, "start", "install", str(run_dir), "--dry-run")
+    assert code == 0 and started["started"] and isinstance(started["pid"], int)
+    code, outcome = _phase_cli(run_dir, "wait", "install", str(run_dir), "--timeout", "30")
+    assert (code, outcome["state"]) == (0, "ok")
+    assert [json.loads(l)["phase"] for l in (run_dir / DRY_RUN_RECORD).read_text().splitlines()] == ["install"] * 3
+    assert _phase_cli(run_dir, "wait", "train", str(run_dir), "--timeout", "0")[1] == {"state": "not-started"}
+
+
+def test_wait_tells_running_from_dead(tmp_path):
+    import subprocess
+    run_dir = _run_dir(tmp_path, make_spec())
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        (run_dir / "tpu-phases.json").write_text(json.dumps({"train": {"state": "running", "pid": sleeper.pid}}))
+        assert _phase_cli(run_dir, "wait", "train", str(run_dir), "--timeout", "1")[1] == {"state": "running"}
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    code, outcome = _phase_cli(run_dir, "wait", "train", str(run_dir), "--timeout", "5")
+    assert outcome == {"state": "failed", "message": "the phase's process died"}
+
+
+def test_a_failed_phase_is_reported_with_its_reason(tmp_path):
+    run_dir = _run_dir(tmp_path, make_spec(bucket="gs://Not A Bucket"))
+    code, out = _phase_cli(run_dir, "run", "install", str(run_dir), "--dry-run")
+    assert code == 1 and "bucket" in out["error"]
+    assert json.loads((run_dir / "tpu-phases.json").read_text())["install"]["state"] == "failed"

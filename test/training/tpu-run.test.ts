@@ -66,7 +66,7 @@ interface Classified { kind: string; argv: string[]; phase?: string; worker?: st
 function classify(argv: string[]): Classified {
   const kind = argv[3];
   const command = flag(argv, 'command');
-  const phase = command ? /pix2struct_remote\.tpu (\w+)/.exec(command)?.[1] : undefined;
+  const phase = command ? /pix2struct_remote\.tpu start (\w+)/.exec(command)?.[1] : undefined;
   return { kind, argv, phase, worker: flag(argv, 'worker') };
 }
 

@@ -1,7 +1,8 @@
 // One fine-tuning run on a Cloud TPU VM, in the original workflow's order: create the VM (unless it
 // exists) → copy the code → install on every worker → preprocess → t5x.train on every worker →
 // convert to Hugging Face format → fetch the results → delete the VM (unless kept).
-// Each phase is `python3 -m pix2struct_remote.tpu PHASE RUNDIR` on the VM: fixed words and the run
+// Each phase is `python3 -m pix2struct_remote.tpu start PHASE RUNDIR` on the VM (detached, then
+// `wait`ed for): fixed words and the run
 // id only; the spec (bucket and every other user value) reaches the VM as JSON on stdin or as a file.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -71,6 +72,10 @@ export interface TpuRunOptions {
   signal?: AbortSignal;
   pollMs?: number;
   readyTimeoutMs?: number;
+  /** Longest single `wait` call on the VM, in seconds (default 60). */
+  phaseWaitSeconds?: number;
+  /** Give up waiting for a phase after this long without an answer from the VM (default 15 min). */
+  giveUpAfterMs?: number;
 }
 
 export interface TpuRunResult {
@@ -122,8 +127,10 @@ export async function runOnTpuVm(options: TpuRunOptions): Promise<TpuRunResult> 
     for (const phase of TPU_PHASES) {
       const transport = phase === 'install' || phase === 'train' ? everyWorker : worker0;
       emit({ kind: 'phase', phase, worker: transport.worker });
-      const argv = ['env', `PYTHONPATH=${code}`, python, '-m', 'pix2struct_remote.tpu', phase, remoteDir, ...(options.dryRun ? ['--dry-run'] : [])];
-      await check(transport, argv, `TPU ${phase}`, { signal });
+      // Started detached, so a dropped connection (or a closed window) does not end t5x.train.
+      const start = ['env', `PYTHONPATH=${code}`, python, '-m', 'pix2struct_remote.tpu', 'start', phase, remoteDir, ...(options.dryRun ? ['--dry-run'] : [])];
+      await check(transport, start, `TPU ${phase}`, { signal });
+      await waitForPhase(worker0, [python, '-m', 'pix2struct_remote.tpu', 'wait', phase, remoteDir], code, phase, options, emit);
     }
   } catch (e) {
     failure = e;
@@ -143,6 +150,41 @@ export async function runOnTpuVm(options: TpuRunOptions): Promise<TpuRunResult> 
   }
   if (failure !== null) throw failure;
   return result;
+}
+
+/** Asks worker 0 until the phase ends; connection failures are retried until `giveUpAfterMs` passes without an answer. */
+async function waitForPhase(
+  worker0: TpuTransport,
+  waitArgv: string[],
+  code: string,
+  phase: TpuPhase,
+  options: TpuRunOptions,
+  emit: (event: TpuRunEvent) => void,
+): Promise<void> {
+  const waitS = options.phaseWaitSeconds ?? 60;
+  const giveUpAfterMs = options.giveUpAfterMs ?? 15 * 60_000;
+  let lastAnswer = Date.now();
+  for (;;) {
+    const r = await worker0.exec(['env', `PYTHONPATH=${code}`, ...waitArgv, `--timeout=${waitS}`], { signal: options.signal });
+    let answer: { state?: string; message?: string } | undefined;
+    try {
+      answer = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+    } catch {
+      answer = undefined;
+    }
+    if (r.code === 0 && answer?.state) {
+      lastAnswer = Date.now();
+      if (answer.state === 'ok') return;
+      if (answer.state === 'failed') throw new RemoteCommandError(worker0.label, `TPU ${phase}`, 1, '', answer.message || 'failed');
+      if (answer.state === 'not-started') throw new RemoteCommandError(worker0.label, `TPU ${phase}`, 1, '', 'the phase never started on worker 0');
+      continue;
+    }
+    if (Date.now() - lastAnswer > giveUpAfterMs) {
+      throw new RemoteCommandError(worker0.label, `TPU ${phase} (waiting)`, r.code, r.stderr, 'no answer from the VM; the phase may still be running there');
+    }
+    emit({ kind: 'progress', message: `Lost the connection to ${worker0.label} while ${phase} runs; retrying…` });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
 }
 
 async function check(transport: TpuTransport, argv: string[], what: string, options: { stdin?: string; signal?: AbortSignal }): Promise<string> {
