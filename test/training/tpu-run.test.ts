@@ -201,6 +201,19 @@ describe('a TPU run through fake-gcloud (fake cloud API, real sshd)', { skip }, 
     } finally {
       await launcher.dispose();
     }
+
+    // Reattaching later (say, after VS Code was closed) finishes the run's life: nothing is started
+    // again, and now that the VM is not kept it is deleted.
+    fake.clearCalls();
+    const resumed = await runOnTpuVm({ target: { ...target, keepAfterRun: false }, runId: 'r-slice', spec: spec(), codeDir: CODE_DIR, gcloud: fake.gcloud, dryRun: true, resume: true, pollMs: 1 });
+    const again = fake.calls().map(classify);
+    assert.deepEqual(again.filter((c) => c.phase || c.kind === 'create' || /control\.py init/.test(flag(c.argv, 'command') ?? '')), [], 'nothing started twice');
+    assert.equal(again.at(-1)!.kind, 'delete');
+    assert.ok(resumed.deleted);
+    await assert.rejects(
+      runOnTpuVm({ target, runId: 'r-slice', spec: spec(), codeDir: CODE_DIR, gcloud: fake.gcloud, resume: true, pollMs: 1 }),
+      /no longer exists/,
+    );
     noMarkerAnywhere();
   });
 

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Gcloud } from './gcloud';
 import { TpuTransport, type TpuWorker } from './tpu-transport';
-import { checkTpuTarget, deleteTpuVm, ensureTpuVm, tpuCostWarning, type TpuVmTarget } from './tpu-lifecycle';
+import { checkTpuTarget, deleteTpuVm, describeTpuVm, ensureTpuVm, tpuCostWarning, type TpuVmTarget } from './tpu-lifecycle';
 import { ensureCodeBundle, mkdirRemote, readCodeBundle } from './code-bundle';
 import { LauncherInputError, RemoteCommandError } from './errors';
 
@@ -64,6 +64,8 @@ export interface TpuRunOptions {
   remotePython?: string;
   /** A dataset folder on this machine, copied to the run's upload/dataset. */
   localDataset?: string;
+  /** Reattach to a run this launcher started earlier (same runId): no init or upload; ended phases are skipped. */
+  resume?: boolean;
   /** Record every command of the pipeline on the VM instead of running it. */
   dryRun?: boolean;
   /** Before the VM goes, its run folder's status, log, metrics and checkpoints/final land here. */
@@ -102,6 +104,9 @@ export async function runOnTpuVm(options: TpuRunOptions): Promise<TpuRunResult> 
   const costWarning = tpuCostWarning(target);
   emit({ kind: 'cost-warning', message: costWarning });
 
+  if (options.resume && !(await describeTpuVm(gcloud, target, signal))) {
+    throw new LauncherInputError(`TPU VM ${target.name} no longer exists, so run ${runId} cannot be resumed; a converted checkpoint is in the bucket's experiments/${runId}/hf_final.`);
+  }
   const vm = await ensureTpuVm(gcloud, target, {
     signal,
     pollMs: options.pollMs,
@@ -116,21 +121,30 @@ export async function runOnTpuVm(options: TpuRunOptions): Promise<TpuRunResult> 
     const everyWorker = vm.workers > 1 ? worker0.onWorkers('all') : worker0;
     emit({ kind: 'progress', message: `Copying the launcher's code to ${vm.workers > 1 ? `all ${vm.workers} workers` : 'the VM'}…` });
     const code = await ensureCodeBundle(everyWorker, readCodeBundle(options.codeDir), remoteRoot, signal);
-    const specJson = JSON.stringify(options.spec);
-    await check(worker0, [python, `${code}/control.py`, 'init', remoteDir], 'control.py init', { stdin: specJson, signal });
-    for (let i = 1; i < vm.workers; i++) await uploadSpec(worker0.onWorkers(i), remoteDir, specJson, signal);
-    if (options.localDataset) {
-      await check(worker0, [python, `${code}/control.py`, 'set-state', remoteDir, 'uploading'], 'control.py set-state', { stdin: 'uploading the dataset', signal });
-      await mkdirRemote(worker0, `${remoteDir}/upload/dataset`, signal);
-      await worker0.upload(options.localDataset, `${remoteDir}/upload/dataset`, { signal });
+    if (!options.resume) {
+      const specJson = JSON.stringify(options.spec);
+      await check(worker0, [python, `${code}/control.py`, 'init', remoteDir], 'control.py init', { stdin: specJson, signal });
+      for (let i = 1; i < vm.workers; i++) await uploadSpec(worker0.onWorkers(i), remoteDir, specJson, signal);
+      if (options.localDataset) {
+        await check(worker0, [python, `${code}/control.py`, 'set-state', remoteDir, 'uploading'], 'control.py set-state', { stdin: 'uploading the dataset', signal });
+        await mkdirRemote(worker0, `${remoteDir}/upload/dataset`, signal);
+        await worker0.upload(options.localDataset, `${remoteDir}/upload/dataset`, { signal });
+      }
     }
+    const waitArgv = (phase: TpuPhase) => ['env', `PYTHONPATH=${code}`, python, '-m', 'pix2struct_remote.tpu', 'wait', phase, remoteDir];
     for (const phase of TPU_PHASES) {
       const transport = phase === 'install' || phase === 'train' ? everyWorker : worker0;
+      // Resuming (after a closed window): phases that ended are skipped, a running one is waited for.
+      const before = options.resume ? await phaseState(worker0, waitArgv(phase), signal) : 'not-started';
+      if (before === 'ok') continue;
+      if (before === 'failed') throw new RemoteCommandError(worker0.label, `TPU ${phase}`, 1, '', 'the phase failed earlier; see the run log');
       emit({ kind: 'phase', phase, worker: transport.worker });
-      // Started detached, so a dropped connection (or a closed window) does not end t5x.train.
-      const start = ['env', `PYTHONPATH=${code}`, python, '-m', 'pix2struct_remote.tpu', 'start', phase, remoteDir, ...(options.dryRun ? ['--dry-run'] : [])];
-      await check(transport, start, `TPU ${phase}`, { signal });
-      await waitForPhase(worker0, [python, '-m', 'pix2struct_remote.tpu', 'wait', phase, remoteDir], code, phase, options, emit);
+      if (before === 'not-started') {
+        // Started detached, so a dropped connection (or a closed window) does not end t5x.train.
+        const start = ['env', `PYTHONPATH=${code}`, python, '-m', 'pix2struct_remote.tpu', 'start', phase, remoteDir, ...(options.dryRun ? ['--dry-run'] : [])];
+        await check(transport, start, `TPU ${phase}`, { signal });
+      }
+      await waitForPhase(worker0, waitArgv(phase), phase, options, emit);
     }
   } catch (e) {
     failure = e;
@@ -153,10 +167,14 @@ export async function runOnTpuVm(options: TpuRunOptions): Promise<TpuRunResult> 
 }
 
 /** Asks worker 0 until the phase ends; connection failures are retried until `giveUpAfterMs` passes without an answer. */
+async function phaseState(worker0: TpuTransport, waitArgv: string[], signal?: AbortSignal): Promise<string> {
+  const out = await check(worker0, [...waitArgv, '--timeout=0'], 'TPU phase state', { signal });
+  return (JSON.parse(out.trim().split('\n').pop() ?? '{}') as { state?: string }).state ?? 'not-started';
+}
+
 async function waitForPhase(
   worker0: TpuTransport,
   waitArgv: string[],
-  code: string,
   phase: TpuPhase,
   options: TpuRunOptions,
   emit: (event: TpuRunEvent) => void,
@@ -165,7 +183,7 @@ async function waitForPhase(
   const giveUpAfterMs = options.giveUpAfterMs ?? 15 * 60_000;
   let lastAnswer = Date.now();
   for (;;) {
-    const r = await worker0.exec(['env', `PYTHONPATH=${code}`, ...waitArgv, `--timeout=${waitS}`], { signal: options.signal });
+    const r = await worker0.exec([...waitArgv, `--timeout=${waitS}`], { signal: options.signal });
     let answer: { state?: string; message?: string } | undefined;
     try {
       answer = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
