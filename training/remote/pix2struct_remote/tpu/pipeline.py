@@ -182,6 +182,7 @@ def run_phases(ctx: Context, phases: List[str]) -> bool:
 
 def run_tpu_pipeline(run_dir: str, spec: Dict[str, Any], log: Callable[[str], None], dry_run: bool = False) -> int:
     """The supervisor's entry for backend "tpu": every phase on this (single-host) VM; returns an exit code."""
+    run_dir = os.path.abspath(run_dir)
     io = files_io(run_dir, log)
     ctx = Context(run_dir=run_dir, spec=spec, io=io, dry_run=dry_run, home=os.path.expanduser("~"))
     return 0 if run_phases(ctx, list(PHASES)) else 1
