@@ -33,12 +33,15 @@ export interface FakeGcloud {
   dispose(): void;
 }
 
-export function startFakeGcloud(sshd: TestSshd, workersByType: Record<string, number>): FakeGcloud {
+/** `sshd` may be null for tests of the cloud API alone (then ssh/scp fail). */
+export function startFakeGcloud(sshd: TestSshd | null, workersByType: Record<string, number>): FakeGcloud {
   const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'p2s-fake-gcloud-'));
   const statePath = path.join(dir, 'state.json');
   const recordPath = path.join(dir, 'calls.jsonl');
   const state: FakeGcloudState = {
-    sshd: { port: sshd.port, user: os.userInfo().username, key: path.join(sshd.dir, 'client_ed25519'), knownHosts: path.join(sshd.dir, 'known_hosts') },
+    sshd: sshd
+      ? { port: sshd.port, user: os.userInfo().username, key: path.join(sshd.dir, 'client_ed25519'), knownHosts: path.join(sshd.dir, 'known_hosts') }
+      : { port: 1, user: 'nobody', key: '/dev/null', knownHosts: '/dev/null' },
     homeRoot: path.join(dir, 'vms'),
     project: 'fake-project',
     authenticated: true,
