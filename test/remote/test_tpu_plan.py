@@ -290,3 +290,23 @@ def test_a_failed_phase_is_reported_with_its_reason(tmp_path):
     code, out = _phase_cli(run_dir, "run", "install", str(run_dir), "--dry-run")
     assert code == 1 and "bucket" in out["error"]
     assert json.loads((run_dir / "tpu-phases.json").read_text())["install"]["state"] == "failed"
+
+
+def test_cancel_stops_the_phase_session_and_cancels_the_run(tmp_path):
+    import subprocess
+    run_dir = _run_dir(tmp_path, make_spec())
+    # A started phase is a session leader with children (t5x, Beam…): here a shell and its sleep.
+    leader = subprocess.Popen(["sh", "-c", "sleep 60 & wait"], start_new_session=True)
+    try:
+        (run_dir / "tpu-phases.json").write_text(json.dumps({"train": {"state": "running", "pid": leader.pid}}))
+        code, out = _phase_cli(run_dir, "cancel", "train", str(run_dir))
+        assert (code, out) == (0, {"cancelled": True, "stopped": True})
+        assert leader.wait(timeout=15) is not None
+        table = subprocess.run(["ps", "-eo", "pid=,sess=,stat="], capture_output=True, text=True).stdout.split("\n")
+        alive = [row for row in table if row.split()[1:2] == [str(leader.pid)] and not row.split()[2].startswith("Z")]
+        assert alive == [], "nothing of the phase's session survives (zombies awaiting their reaper aside)"
+    finally:
+        if leader.poll() is None:
+            leader.kill()
+    assert json.loads((run_dir / "status.json").read_text())["state"] == "cancelled"
+    assert _phase_cli(run_dir, "wait", "train", str(run_dir), "--timeout", "0")[1] == {"state": "failed", "message": "cancelled"}

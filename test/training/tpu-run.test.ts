@@ -217,6 +217,22 @@ describe('a TPU run through fake-gcloud (fake cloud API, real sshd)', { skip }, 
     noMarkerAnywhere();
   });
 
+  test('cancelling sends cancel for the current phase to the VM, starts nothing more, and deletes the VM', async () => {
+    const target: TpuVmTarget = { kind: 'tpu-vm', name: 'p2s-cancel', zone: 'europe-west4-a', acceleratorType: 'v3-8', runtimeVersion: 'tpu-vm-base', keepAfterRun: false };
+    const local = path.join(work, 'run-cancel');
+    const stop = new AbortController();
+    fake.clearCalls();
+    await assert.rejects(runOnTpuVm({
+      target, runId: 'r-cancel', spec: spec(), codeDir: CODE_DIR, gcloud: fake.gcloud, dryRun: true, localRunDir: local, pollMs: 1, signal: stop.signal,
+      onEvent: (e) => { if (e.kind === 'phase' && e.phase === 'preprocess') stop.abort(new Error('cancelled by the user')); },
+    }), /cancelled by the user/);
+    const commands = fake.calls().map((c) => flag(c, 'command') ?? c[3]);
+    assert.ok(commands.some((c) => /pix2struct_remote\.tpu cancel preprocess/.test(c)), 'the phase is stopped on the VM');
+    assert.equal(commands.some((c) => /tpu start train/.test(c)), false, 'nothing after it starts');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(local, 'status.json'), 'utf8')).state, 'cancelled');
+    assert.equal(fake.calls().at(-1)![3], 'delete');
+  });
+
   test('a failing phase fails the run with the pipeline\'s reason, and the VM is still deleted', async () => {
     const target: TpuVmTarget = { kind: 'tpu-vm', name: 'p2s-bad', zone: 'europe-west4-a', acceleratorType: 'v3-8', runtimeVersion: 'tpu-vm-base', keepAfterRun: false };
     const local = path.join(work, 'run-bad');

@@ -115,6 +115,7 @@ export async function runOnTpuVm(options: TpuRunOptions): Promise<TpuRunResult> 
   });
   const result: TpuRunResult = { remoteDir, workers: vm.workers, created: vm.created, deleted: false, costWarning };
   let failure: unknown = null;
+  let current: { phase: TpuPhase; transport: TpuTransport; code: string } | null = null;
   try {
     const worker0 = new TpuTransport(target, { gcloud, worker: 0 });
     // One host: worker 0 is the whole VM. A slice: install and train on every host at once.
@@ -138,6 +139,7 @@ export async function runOnTpuVm(options: TpuRunOptions): Promise<TpuRunResult> 
       const before = options.resume ? await phaseState(worker0, waitArgv(phase), signal) : 'not-started';
       if (before === 'ok') continue;
       if (before === 'failed') throw new RemoteCommandError(worker0.label, `TPU ${phase}`, 1, '', 'the phase failed earlier; see the run log');
+      current = { phase, transport, code };
       emit({ kind: 'phase', phase, worker: transport.worker });
       if (before === 'not-started') {
         // Started detached, so a dropped connection (or a closed window) does not end t5x.train.
@@ -145,9 +147,16 @@ export async function runOnTpuVm(options: TpuRunOptions): Promise<TpuRunResult> 
         await check(transport, start, `TPU ${phase}`, { signal });
       }
       await waitForPhase(worker0, waitArgv(phase), phase, options, emit);
+      current = null;
     }
   } catch (e) {
     failure = e;
+    if (signal?.aborted && current) {
+      // Cancelled: stop the detached phase on every worker it runs on (a kept VM would run it on).
+      const { phase, transport, code } = current;
+      emit({ kind: 'progress', message: `Stopping ${phase} on ${transport.label}…` });
+      await transport.exec(['env', `PYTHONPATH=${code}`, python, '-m', 'pix2struct_remote.tpu', 'cancel', phase, remoteDir], { timeoutMs: 60_000 }).catch(() => undefined);
+    }
   }
   try {
     if (options.localRunDir) await fetchRunFolder(new TpuTransport(target, { gcloud, worker: 0 }), remoteDir, options.localRunDir, !options.dryRun && failure === null);

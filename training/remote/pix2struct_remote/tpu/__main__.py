@@ -3,6 +3,7 @@
     python3 -m pix2struct_remote.tpu run   PHASE RUNDIR [--dry-run]   in the foreground
     python3 -m pix2struct_remote.tpu start PHASE RUNDIR [--dry-run]   detached (own session), returns at once
     python3 -m pix2struct_remote.tpu wait  PHASE RUNDIR [--timeout S] until the phase ends or S seconds pass
+    python3 -m pix2struct_remote.tpu cancel PHASE RUNDIR               stops a started phase and all it runs
 
 A started phase survives the ssh connection (t5x.train runs for hours); the launcher calls `wait`
 again after a drop. Phase outcomes live in RUNDIR/tpu-phases.json. Every action prints one JSON
@@ -142,10 +143,27 @@ def _wait(args: argparse.Namespace) -> Dict[str, Any]:
         time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
 
 
+def _cancel(args: argparse.Namespace) -> Dict[str, Any]:
+    """SIGTERM, then SIGKILL, to the phase's session (t5x, Beam, pip and their children); the run is cancelled."""
+    from ..process_group import terminate_run
+
+    run_dir = os.path.abspath(args.run_dir)
+    record = _read_phases(run_dir).get(args.phase, {})
+    pid = record.get("pid")
+    stopped = True
+    if record.get("state") == "running" and isinstance(pid, int):
+        # `start` made the phase the leader of its own session: its pid is the group to stop.
+        stopped = terminate_run(pid, 10.0)
+        _set_phase(run_dir, args.phase, state="failed", message="cancelled")
+    if os.path.exists(os.path.join(run_dir, "status.json")):
+        files_io(run_dir).status(state="cancelled", message="cancelled by the user")
+    return {"cancelled": True, "stopped": stopped}
+
+
 def main() -> int:
     """Parses the fixed words the launcher sends; the spec comes from the run folder."""
     parser = argparse.ArgumentParser(prog="pix2struct_remote.tpu")
-    parser.add_argument("action", choices=("run", "start", "wait"))
+    parser.add_argument("action", choices=("run", "start", "wait", "cancel"))
     parser.add_argument("phase", choices=(*PHASES, "all"))
     parser.add_argument("run_dir")
     parser.add_argument("--dry-run", action="store_true", help="record every command line instead of running it")
@@ -154,6 +172,10 @@ def main() -> int:
     if args.action == "wait":
         print(json.dumps(_wait(args)))
         return 0
+    if args.action == "cancel":
+        result = _cancel(args)
+        print(json.dumps(result))
+        return 0 if result["stopped"] else 1
     try:
         with open(os.path.join(args.run_dir, "spec.json"), encoding="utf-8") as f:
             spec = json.load(f)
