@@ -241,7 +241,8 @@ describe('a TPU run through fake-gcloud (fake cloud API, real sshd)', { skip }, 
       runOnTpuVm({ target, runId: 'r-bad', spec: spec('gs://Not A Bucket/x'), codeDir: CODE_DIR, gcloud: fake.gcloud, dryRun: true, localRunDir: local, pollMs: 1 }),
       (e: Error) => e instanceof RemoteCommandError && /TPU install/.test(e.message) && /bucket/.test(e.message),
     );
-    assert.equal(JSON.parse(fs.readFileSync(path.join(local, 'status.json'), 'utf8')).state, 'failed');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(local, 'status.json'), 'utf8')).state, 'failed', 'failed stays failed (not cancelled)');
+    assert.ok(fake.calls().some((c) => /pix2struct_remote\.tpu cancel install/.test(flag(c, 'command') ?? '')), 'the phase is stopped on every worker it ran on');
     assert.equal(fake.calls().at(-1)![3], 'delete');
     assert.deepEqual(fake.state().nodes['europe-west4-a/p2s-bad'], undefined);
   });

@@ -151,8 +151,11 @@ export async function runOnTpuVm(options: TpuRunOptions): Promise<TpuRunResult> 
     }
   } catch (e) {
     failure = e;
-    if (signal?.aborted && current) {
-      // Cancelled: stop the detached phase on every worker it runs on (a kept VM would run it on).
+    // Cancelled, or the phase failed on worker 0: stop it on every worker it runs on (t5x on the
+    // other hosts of a slice would wait forever, and a kept VM would keep it running). A phase
+    // merely out of reach is left alone, so that a resume can pick it up.
+    const phaseFailed = e instanceof RemoteCommandError && !/\(waiting\)/.test(e.command);
+    if (current && (signal?.aborted || phaseFailed)) {
       const { phase, transport, code } = current;
       emit({ kind: 'progress', message: `Stopping ${phase} on ${transport.label}…` });
       await transport.exec(['env', `PYTHONPATH=${code}`, python, '-m', 'pix2struct_remote.tpu', 'cancel', phase, remoteDir], { timeoutMs: 60_000 }).catch(() => undefined);
@@ -167,9 +170,14 @@ export async function runOnTpuVm(options: TpuRunOptions): Promise<TpuRunResult> 
   if (target.keepAfterRun) {
     emit({ kind: 'kept', message: costWarning });
   } else {
-    await deleteTpuVm(gcloud, target);
-    result.deleted = true;
-    emit({ kind: 'deleted', message: `Deleted TPU VM ${target.name}.` });
+    try {
+      await deleteTpuVm(gcloud, target);
+      result.deleted = true;
+      emit({ kind: 'deleted', message: `Deleted TPU VM ${target.name}.` });
+    } catch (e) {
+      emit({ kind: 'progress', message: `Could not delete TPU VM ${target.name}: ${e instanceof Error ? e.message : String(e)} ${costWarning}` });
+      failure ??= e;
+    }
   }
   if (failure !== null) throw failure;
   return result;
