@@ -113,6 +113,16 @@ def test_stage_copies_an_uploaded_dataset_into_the_bucket(tmp_path):
     assert stage.argv[4:] == (str(run_dir / "upload" / "dataset"), f"{BUCKET}/data/screen2words")
 
 
+def test_a_dataset_elsewhere_in_gcs_is_copied_where_tasks_py_reads(tmp_path):
+    spec = make_spec()
+    spec["dataset"]["path"] = "gs://other-bucket/raw/screen2words/"
+    steps = plan.build_plan(spec, str(tmp_path / "r1"), str(tmp_path))
+    stage = next(s for s in steps if s.phase == "stage")
+    assert stage.argv == ("gsutil", "-m", "cp", "-r", "gs://other-bucket/raw/screen2words", f"{BUCKET}/data/screen2words")
+    preprocess = next(s for s in steps if s.phase == "preprocess")
+    assert f"--screen2words_dir={BUCKET}/data/screen2words" in preprocess.argv
+
+
 def test_train_matches_the_readme(tmp_path):
     readme = substitute(readme_command(["python", "-m", "t5x.train"])[0])
     flags = dict(w.split("=", 1) for w in readme[3:] if not w.startswith("--gin_file="))

@@ -149,12 +149,7 @@ def model_dir(options: TpuOptions, run_id: str) -> str:
 
 
 def task_data_dir(spec: Dict[str, Any], options: TpuOptions) -> str:
-    """The task's raw data in the bucket (a gs:// dataset path is used where it is)."""
-    path = (spec.get("dataset") or {}).get("path")
-    if isinstance(path, str) and path.startswith("gs://"):
-        if not _BUCKET.match(path):
-            raise PlanError(f"dataset.path {path!r} is not a valid gs:// path")
-        return path.rstrip("/")
+    """The task's raw data in the bucket: pix2struct/tasks.py reads PIX2STRUCT_DIR/data/<task>/processed."""
     return f"{options.bucket}/data/{spec['task']}"
 
 
@@ -173,15 +168,19 @@ def install_steps(paths: Paths, python: str) -> List[Step]:
 
 
 def stage_steps(spec: Dict[str, Any], options: TpuOptions, paths: Paths) -> List[Step]:
-    """`gsutil -m cp -r` of a dataset on the VM into the bucket (nothing when it is already there)."""
+    """`gsutil -m cp -r` of the dataset (on the VM or elsewhere in GCS) to where tasks.py looks; nothing when it is there."""
     path = (spec.get("dataset") or {}).get("path")
     if not isinstance(path, str) or not path:
         raise PlanError("dataset.path is required")
     if path.startswith("gs://"):
-        return []
-    local = path if os.path.isabs(path) else os.path.join(paths.run_dir, path)
-    return [Step("stage", "copy the dataset to the bucket",
-                 ("gsutil", "-m", "cp", "-r", local, task_data_dir(spec, options)))]
+        if not _BUCKET.match(path):
+            raise PlanError(f"dataset.path {path!r} is not a valid gs:// path")
+        if path.rstrip("/") == task_data_dir(spec, options):
+            return []
+        source = path.rstrip("/")
+    else:
+        source = path if os.path.isabs(path) else os.path.join(paths.run_dir, path)
+    return [Step("stage", "copy the dataset to the bucket", ("gsutil", "-m", "cp", "-r", source, task_data_dir(spec, options)))]
 
 
 def preprocess_step(spec: Dict[str, Any], options: TpuOptions, paths: Paths, python: str) -> Step:
