@@ -16,6 +16,7 @@ import sys
 import time
 from typing import Any, Dict
 
+from .. import run_files as rf
 from .pipeline import PHASES, Context, run_phases
 from .run_io import files_io
 
@@ -185,8 +186,7 @@ def main() -> int:
     status_path = os.path.join(args.run_dir, "status.json")
     if not os.path.exists(status_path):
         # Workers other than 0 of a slice get spec.json only (control.py init runs on worker 0).
-        with open(status_path, "w", encoding="utf-8") as f:
-            json.dump({"state": "preparing", "checkpoints": [], "final_checkpoint": None}, f)
+        rf.write_json_atomic(status_path, rf.initial_status())
     if args.action == "start":
         try:
             print(json.dumps(_start(args, spec)))
