@@ -2,6 +2,9 @@
 on a custom dataset uploaded into the run folder, the tiny fixture model, CPU."""
 import hashlib
 import json
+import os
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -104,3 +107,35 @@ def test_cancel_during_real_training_leaves_no_process_and_no_partial_checkpoint
         if not name.startswith("."):
             assert (run_dir / "checkpoints" / name / "training_state.pt").is_file(), name
     assert "final" not in names
+
+
+def test_without_a_python_the_supervisor_makes_the_venv_once_and_explains_missing_packages(tmp_path: Path) -> None:
+    """spec.python null: `installing` makes .pix2struct/venv from requirements.txt (here one that
+    installs nothing, offline), and the next run reuses it. The venv lacks torch, so the run fails
+    with a message that says what to install."""
+    code_dir = tmp_path / ".pix2struct" / "code" / "0123456789ab"
+    shutil.copytree(tt.REMOTE, code_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    (code_dir / "requirements.txt").write_text("# nothing to install in this test\n")
+    env = dict(os.environ, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    messages = []
+    for run_id in ("20261124-211500-aaaaaa", "20261124-211501-bbbbbb"):
+        run_dir = tmp_path / ".pix2struct" / "runs" / run_id
+        spec = tt.spec_for(Path("/nonexistent"), python=None)
+        proc = subprocess.run([sys.executable, str(code_dir / "control.py"), "init", str(run_dir)],
+                              input=json.dumps(spec).encode(), capture_output=True, timeout=60)
+        assert proc.returncode == 0, proc.stdout
+        proc = subprocess.run([sys.executable, str(code_dir / "control.py"), "start", str(run_dir)],
+                              capture_output=True, env=env, timeout=60)
+        assert proc.returncode == 0, proc.stdout
+        lines, _ = tail_all(run_dir, timeout=150)
+        status = lines[-1]["status"]
+        assert status["state"] == "failed"
+        messages.append((status["message"], (run_dir / "run.log").read_text()))
+    venv_python = tmp_path / ".pix2struct" / "venv" / "bin" / "python"
+    assert venv_python.exists()
+    first_message, first_log = messages[0]
+    assert "creating the venv" in first_log and "installing requirements" in first_log
+    assert "cannot import torch" in first_message and "requirements.txt" in first_message
+    second_message, second_log = messages[1]
+    assert "is up to date" in second_log and "creating the venv" not in second_log
+    assert "cannot import torch" in second_message

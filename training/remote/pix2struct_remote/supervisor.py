@@ -119,8 +119,15 @@ class Supervisor:
                 except StepFailed as e:
                     raise StepFailed(f"{e} (on Debian/Ubuntu install python3-venv, or set a python that has "
                                      "training/remote/requirements.txt in the run's settings)", e.exit_code) from None
-            self.run_child([python, "-m", "pip", "install", "--progress-bar", "off", "--upgrade", "pip"],
-                           "updating pip")
+            try:
+                # Old pips (Ubuntu 20.04's) cannot install current torch wheels; a failure here is
+                # not yet fatal: the requirements may still install.
+                self.run_child([python, "-m", "pip", "install", "--progress-bar", "off", "--upgrade", "pip"],
+                               "updating pip")
+            except StepFailed as e:
+                if self.terminated:
+                    raise
+                self.log(f"could not update pip ({e}); going on with the venv's own pip")
             self.run_child([python, "-m", "pip", "install", "--progress-bar", "off", "-r", REQUIREMENTS],
                            "installing requirements")
             with open(marker, "w", encoding="utf-8") as f:
