@@ -208,6 +208,18 @@ def test_tail_of_an_idle_run_sends_heartbeats_and_rejects_offsets_past_the_end(t
     assert code != 0 and "past the end" in out["error"]
 
 
+def test_tail_sends_a_line_longer_than_its_chunk_in_pieces_without_splitting_characters(tmp_path: Path) -> None:
+    run_dir = init_run(tmp_path)
+    with open(run_dir / "run.log", "a", encoding="utf-8") as f:
+        f.write("progress \u00e9\u20ac\r" * 40000 + "\nend\n")  # ~560 kB on one line, 2- and 3-byte characters
+    lines, _ = tail_all(run_dir, stop_after_lines=6)
+    logs = [line for line in lines if "log" in line]
+    assert len(logs) >= 4 and "status" in lines[len(logs)]
+    assert "".join(line["log"] for line in logs) == (run_dir / "run.log").read_bytes().decode("utf-8")
+    assert logs[-1]["log_offset"] == (run_dir / "run.log").stat().st_size
+    assert all("\ufffd" not in line["log"] for line in logs)
+
+
 def test_cancel_stops_every_process_of_the_run_and_is_idempotent(tmp_path: Path) -> None:
     run_dir = init_run(tmp_path, steps=500)
     code, out = control("start", str(run_dir), env=dict(os.environ, FAKE_STEP_SECONDS="0.5"))

@@ -179,11 +179,22 @@ def _read_lines(path: str, offset: int, final: bool) -> Tuple[bytes, int]:
             data = f.read(TAIL_CHUNK)
     except FileNotFoundError:
         return b"", offset
+    if final and len(data) < TAIL_CHUNK:
+        return data, offset + len(data)
     end = data.rfind(b"\n")
-    if end < 0 and not (final and len(data) < TAIL_CHUNK):
-        return b"", offset
-    if not (final and len(data) < TAIL_CHUNK):
+    if end >= 0:
         data = data[: end + 1]
+    elif len(data) == TAIL_CHUNK:
+        # One line longer than a chunk (a progress bar redrawn with \r): send it in pieces, cut
+        # between UTF-8 characters, rather than stall behind it.
+        cut = len(data)
+        while cut > 0 and data[cut - 1] & 0xC0 == 0x80:
+            cut -= 1
+        if cut > 0 and data[cut - 1] >= 0xC0:
+            cut -= 1
+        data = data[:cut] if cut > 0 else data
+    else:
+        return b"", offset
     return data, offset + len(data)
 
 

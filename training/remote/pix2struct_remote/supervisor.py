@@ -59,6 +59,8 @@ class Supervisor:
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONPATH"] = CODE_DIR + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env.setdefault("TOKENIZERS_PARALLELISM", "false")
+        # Progress bars redraw one line with \r thousands of times: noise in an append-only log.
+        env.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         return env
 
     def run_child(self, argv: List[str], what: str, capture: bool = False) -> str:
