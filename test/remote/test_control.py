@@ -289,14 +289,19 @@ def test_a_python_without_the_requirements_fails_in_installing(tmp_path: Path) -
 
 def test_hostile_run_names_are_stored_verbatim_and_never_executed(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    name = f"my run's \"name\"; rm -rf / ; $(touch {marker}) `touch {marker}` \n ünï"
+    name = f"my run's \"name\"; rm -rf / ; $(touch {marker}) `touch {marker}` \n ünï 🚀"
     runs = tmp_path / ".pix2struct" / "runs"
-    run_dir = init_run(tmp_path, "20261124-211500-aaaaaa", name=name)
+    run_dir = runs / "20261124-211500-aaaaaa"
+    # A host whose locale is not UTF-8 still reads and writes the launcher's UTF-8.
+    latin1 = dict(os.environ, PYTHONIOENCODING="latin-1")
+    code, out = control("init", str(run_dir), stdin=json.dumps(make_spec(tmp_path, name=name), ensure_ascii=False),
+                        env=latin1)
+    assert code == 0, out
     init_run(tmp_path, "20261124-211501-bbbbbb")
     control("start", str(run_dir))
     lines, code = tail_all(run_dir)
     assert code == 0 and lines[-1]["status"]["state"] == "succeeded"
-    code, listed = control("list", str(runs))
+    code, listed = control("list", str(runs), env=latin1)
     assert code == 0
     assert [(r["id"], r["name"], r["state"]) for r in listed] == [
         ("20261124-211500-aaaaaa", name, "succeeded"), ("20261124-211501-bbbbbb", "run", "preparing")]
