@@ -110,7 +110,7 @@ def _detach_supervisor(run_dir: str) -> int:
                 os.dup2(log_fd, 1)
                 os.dup2(log_fd, 2)
                 os.chdir(CODE_DIR)
-                env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=CODE_DIR)
+                env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=CODE_DIR, PYTHONIOENCODING="utf-8")
                 os.execve(sys.executable, [sys.executable, "-m", "pix2struct_remote.supervisor",
                                            run_dir], env)
             os.write(write_end, str(os.getpgrp()).encode())

@@ -57,6 +57,7 @@ class Supervisor:
     def child_env(self) -> Dict[str, str]:
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
+        env["PYTHONIOENCODING"] = "utf-8"  # run.log is UTF-8 whatever the host's locale
         env["PYTHONPATH"] = CODE_DIR + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env.setdefault("TOKENIZERS_PARALLELISM", "false")
         # Progress bars redraw one line with \r thousands of times: noise in an append-only log.
