@@ -208,6 +208,18 @@ def test_tail_of_an_idle_run_sends_heartbeats_and_rejects_offsets_past_the_end(t
     assert code != 0 and "past the end" in out["error"]
 
 
+def test_tail_sends_a_line_longer_than_its_chunk_in_pieces_without_splitting_characters(tmp_path: Path) -> None:
+    run_dir = init_run(tmp_path)
+    with open(run_dir / "run.log", "a", encoding="utf-8") as f:
+        f.write("progress \u00e9\u20ac\r" * 40000 + "\nend\n")  # ~560 kB on one line, 2- and 3-byte characters
+    lines, _ = tail_all(run_dir, stop_after_lines=6)
+    logs = [line for line in lines if "log" in line]
+    assert len(logs) >= 4 and "status" in lines[len(logs)]
+    assert "".join(line["log"] for line in logs) == (run_dir / "run.log").read_bytes().decode("utf-8")
+    assert logs[-1]["log_offset"] == (run_dir / "run.log").stat().st_size
+    assert all("\ufffd" not in line["log"] for line in logs)
+
+
 def test_cancel_stops_every_process_of_the_run_and_is_idempotent(tmp_path: Path) -> None:
     run_dir = init_run(tmp_path, steps=500)
     code, out = control("start", str(run_dir), env=dict(os.environ, FAKE_STEP_SECONDS="0.5"))
@@ -277,14 +289,19 @@ def test_a_python_without_the_requirements_fails_in_installing(tmp_path: Path) -
 
 def test_hostile_run_names_are_stored_verbatim_and_never_executed(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    name = f"my run's \"name\"; rm -rf / ; $(touch {marker}) `touch {marker}` \n ünï"
+    name = f"my run's \"name\"; rm -rf / ; $(touch {marker}) `touch {marker}` \n ünï 🚀"
     runs = tmp_path / ".pix2struct" / "runs"
-    run_dir = init_run(tmp_path, "20261124-211500-aaaaaa", name=name)
+    run_dir = runs / "20261124-211500-aaaaaa"
+    # A host whose locale is not UTF-8 still reads and writes the launcher's UTF-8.
+    latin1 = dict(os.environ, PYTHONIOENCODING="latin-1")
+    code, out = control("init", str(run_dir), stdin=json.dumps(make_spec(tmp_path, name=name), ensure_ascii=False),
+                        env=latin1)
+    assert code == 0, out
     init_run(tmp_path, "20261124-211501-bbbbbb")
     control("start", str(run_dir))
     lines, code = tail_all(run_dir)
     assert code == 0 and lines[-1]["status"]["state"] == "succeeded"
-    code, listed = control("list", str(runs))
+    code, listed = control("list", str(runs), env=latin1)
     assert code == 0
     assert [(r["id"], r["name"], r["state"]) for r in listed] == [
         ("20261124-211500-aaaaaa", name, "succeeded"), ("20261124-211501-bbbbbb", "run", "preparing")]

@@ -162,3 +162,37 @@ def test_a_missing_picture_is_an_error_naming_the_file(base_model: Path, tmp_pat
     batcher = Batcher(Pix2StructProcessor.from_pretrained(base_model), 64, 16, vqa=False)
     with pytest.raises(InputError, match="nope.png"):
         batcher([{"image": str(tmp_path / "nope.png"), "header": None, "target": "x"}])
+
+
+def test_model_runtime_opens_the_final_checkpoint_and_decodes_what_transformers_decodes(trained: Dict[str, Any]) -> None:
+    """The extension's own runtime (model-runtime's CLI, onnxruntime) runs the fine-tuned folder as is."""
+    node = shutil.which("node")
+    cli = tt.REPO / "model-runtime" / "cli" / "main.ts"
+    if node is None or not (tt.REPO / "node_modules" / "tsx").exists():
+        pytest.skip("node with tsx (npm ci) is needed to run model-runtime")
+    final = trained["run_dir"] / "checkpoints" / "final"
+    image = trained["run_dir"] / "data" / "images" / "shape-1.png"
+    max_patches, new_tokens = trained["spec"]["max_patches"], 8
+    proc = subprocess.run([node, "--import", "tsx", str(cli), "generate", "--model", str(final), "--image", str(image),
+                           "--max-patches", str(max_patches), "--max-new-tokens", str(new_tokens), "--json",
+                           "--cache-dir", str(trained["run_dir"] / "graph-cache")],
+                          cwd=tt.REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    model = Pix2StructForConditionalGeneration.from_pretrained(final)
+    processor = Pix2StructProcessor.from_pretrained(final)
+    inputs = processor(images=Image.open(image), return_tensors="pt", max_patches=max_patches)
+    ids = model.generate(**inputs, max_new_tokens=new_tokens)[0].tolist()
+    assert out["token_ids"] == ids
+    assert out["text"] == processor.tokenizer.decode(ids, skip_special_tokens=True)
+
+
+def test_training_on_questions_saves_a_vqa_model_so_inference_draws_the_question(base_model: Path, tmp_path: Path) -> None:
+    run_dir = tt.make_run_dir(tmp_path / "r3", tt.spec_for(base_model, steps=1, save_every=0, eval_every=0))
+    tt.write_converted_dataset(run_dir / "data", headers=["what colour is the shape"] * 4)
+    assert json.loads((base_model / "config.json").read_text())["is_vqa"] is False
+    proc = tt.run_finetune(run_dir)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    final = run_dir / "checkpoints" / "final"
+    assert json.loads((final / "config.json").read_text())["is_vqa"] is True
+    assert json.loads((final / "preprocessor_config.json").read_text())["is_vqa"] is True

@@ -86,6 +86,7 @@ def test_a_dataset_error_fails_the_run_with_the_converter_message(base_model: Pa
     lines, _ = tail_all(run_dir, timeout=150)
     assert lines[-1]["status"]["state"] == "failed"
     assert "converting the dataset failed" in lines[-1]["status"]["message"]
+    assert "train.jsonl is missing" in lines[-1]["status"]["message"]
     assert "train.jsonl is missing" in (run_dir / "run.log").read_text()
     assert not (run_dir / "data").exists()
 

@@ -32,8 +32,19 @@ CANCEL_GRACE_S = 10.0
 
 def emit(value: Any) -> None:
     """Writes one JSON line to stdout and flushes it (tail's consumer reads as it arrives)."""
-    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    # UTF-8 whatever the host's locale says: the launcher decodes UTF-8.
+    sys.stdout.buffer.write((json.dumps(value, ensure_ascii=False) + "\n").encode("utf-8"))
+    sys.stdout.buffer.flush()
+
+
+def read_stdin() -> str:
+    """stdin as UTF-8 (the launcher's encoding), whatever the host's locale says."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return ""
+    try:
+        return sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise rf.RunError(f"stdin is not UTF-8: {e}") from None
 
 
 def reconcile(run_dir: str) -> Dict[str, Any]:
@@ -50,7 +61,7 @@ def reconcile(run_dir: str) -> Dict[str, Any]:
 def cmd_init(run_dir: str) -> Dict[str, Any]:
     rf.check_run_dir_name(run_dir)
     try:
-        spec = json.loads(sys.stdin.read())
+        spec = json.loads(read_stdin())
     except ValueError as e:
         raise rf.RunError(f"the spec on stdin is not JSON: {e}") from None
     spec = rf.validate_spec(spec)
@@ -69,7 +80,7 @@ def cmd_init(run_dir: str) -> Dict[str, Any]:
 def cmd_set_state(run_dir: str, state: str) -> Dict[str, Any]:
     if state not in LAUNCHER_STATES:
         raise rf.RunError(f"set-state accepts {' or '.join(LAUNCHER_STATES)}, not {state!r}")
-    message = sys.stdin.read().strip() if not sys.stdin.isatty() else ""
+    message = read_stdin().strip()
     current = rf.read_status(run_dir)
     if current.get("state") in rf.TERMINAL_STATES:
         raise rf.RunError(f"the run is already {current['state']}; a finished run cannot change state")
@@ -99,7 +110,7 @@ def _detach_supervisor(run_dir: str) -> int:
                 os.dup2(log_fd, 1)
                 os.dup2(log_fd, 2)
                 os.chdir(CODE_DIR)
-                env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=CODE_DIR)
+                env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=CODE_DIR, PYTHONIOENCODING="utf-8")
                 os.execve(sys.executable, [sys.executable, "-m", "pix2struct_remote.supervisor",
                                            run_dir], env)
             os.write(write_end, str(os.getpgrp()).encode())
@@ -179,11 +190,22 @@ def _read_lines(path: str, offset: int, final: bool) -> Tuple[bytes, int]:
             data = f.read(TAIL_CHUNK)
     except FileNotFoundError:
         return b"", offset
+    if final and len(data) < TAIL_CHUNK:
+        return data, offset + len(data)
     end = data.rfind(b"\n")
-    if end < 0 and not (final and len(data) < TAIL_CHUNK):
-        return b"", offset
-    if not (final and len(data) < TAIL_CHUNK):
+    if end >= 0:
         data = data[: end + 1]
+    elif len(data) == TAIL_CHUNK:
+        # One line longer than a chunk (a progress bar redrawn with \r): send it in pieces, cut
+        # between UTF-8 characters, rather than stall behind it.
+        cut = len(data)
+        while cut > 0 and data[cut - 1] & 0xC0 == 0x80:
+            cut -= 1
+        if cut > 0 and data[cut - 1] >= 0xC0:
+            cut -= 1
+        data = data[:cut] if cut > 0 else data
+    else:
+        return b"", offset
     return data, offset + len(data)
 
 
@@ -275,10 +297,8 @@ def main(argv: List[str]) -> int:
         return 1
     except BrokenPipeError:
         # The connection dropped (tail); the launcher reconnects with the offsets it has.
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
+        # Point stdout at /dev/null so that the flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as e:
         emit({"error": f"{type(e).__name__}: {e}"})

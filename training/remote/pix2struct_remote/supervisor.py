@@ -57,8 +57,11 @@ class Supervisor:
     def child_env(self) -> Dict[str, str]:
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
+        env["PYTHONIOENCODING"] = "utf-8"  # run.log is UTF-8 whatever the host's locale
         env["PYTHONPATH"] = CODE_DIR + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env.setdefault("TOKENIZERS_PARALLELISM", "false")
+        # Progress bars redraw one line with \r thousands of times: noise in an append-only log.
+        env.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         return env
 
     def run_child(self, argv: List[str], what: str, capture: bool = False) -> str:
@@ -78,8 +81,23 @@ class Supervisor:
         if self.terminated:
             raise StepFailed("terminated by a signal", code)
         if code != 0:
-            raise StepFailed(f"{what} failed with exit code {code}; see run.log", code)
+            cause = self.last_error_line()
+            raise StepFailed(f"{what} failed with exit code {code}{': ' + cause if cause else ''}; see run.log", code)
         return out.decode("utf-8", errors="replace") if capture else ""
+
+    def last_error_line(self) -> str:
+        """The child's last output line in run.log (usually the exception), shortened for status.json."""
+        try:
+            with open(os.path.join(self.run_dir, rf.LOG_FILE), "rb") as f:
+                f.seek(max(os.fstat(f.fileno()).st_size - 8192, 0))
+                tail = f.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+        for line in reversed(tail.splitlines()):
+            line = line.strip()
+            if line and not line.startswith("[") and not line.startswith("File "):
+                return line if len(line) <= 300 else line[:297] + "..."
+        return ""
 
     def on_sigterm(self, signum: int, _frame: Optional[FrameType]) -> None:
         """Passes the signal on to the current child (a cancel signals the whole group anyway)."""
