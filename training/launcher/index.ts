@@ -19,3 +19,4 @@ export {
   LauncherInputError,
 } from './errors';
 export { ProtocolError, statusFromWire, metricFromWire, specToWire } from './wire';
+export * from './tpu';

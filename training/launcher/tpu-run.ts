@@ -12,33 +12,11 @@ import { TpuTransport, type TpuWorker } from './tpu-transport';
 import { checkTpuTarget, deleteTpuVm, describeTpuVm, ensureTpuVm, tpuCostWarning, type TpuVmTarget } from './tpu-lifecycle';
 import { ensureCodeBundle, mkdirRemote, readCodeBundle } from './code-bundle';
 import { LauncherInputError, RemoteCommandError } from './errors';
+import { tpuOptionsToWire } from './wire';
+export { tpuOptionsToWire };
 
-/** What the original pipeline needs beyond a RunSpec (spec.json's "tpu" object). */
-export interface TpuTrainingOptions {
-  /** gs://bucket[/path]: the README's PIX2STRUCT_DIR (data, experiments). */
-  bucket: string;
-  ginSize: 'base' | 'large';
-  /** configs/init/<init>.gin; default pix2struct_<size>_init. */
-  init?: string;
-  /** MIXTURE_OR_TASK_NAME; default the task. */
-  mixture?: string;
-  /** Overrides the schedule's STAGE_STEPS; default the paper's schedule. */
-  stageSteps?: number;
-  /** Run the Beam converter on Dataflow in this project/region; default locally on the VM. */
-  dataflow?: { project: string; region: string };
-}
+export type { TpuTrainingOptions } from './types';
 
-/** spec.json's "tpu" object (snake_case, PROTOCOL.md). */
-export function tpuOptionsToWire(options: TpuTrainingOptions): Record<string, unknown> {
-  return {
-    bucket: options.bucket,
-    gin_size: options.ginSize,
-    init: options.init ?? null,
-    mixture: options.mixture ?? null,
-    stage_steps: options.stageSteps ?? null,
-    dataflow: options.dataflow ?? null,
-  };
-}
 
 export const TPU_PHASES = ['install', 'preprocess', 'train', 'convert'] as const;
 export type TpuPhase = (typeof TPU_PHASES)[number];

@@ -26,6 +26,21 @@ export interface DatasetSpec {
   location: 'local' | 'remote';
 }
 
+/** What the original pipeline needs beyond a RunSpec (spec.json's "tpu" object). */
+export interface TpuTrainingOptions {
+  /** gs://bucket[/path]: the README's PIX2STRUCT_DIR (data, experiments). */
+  bucket: string;
+  ginSize: 'base' | 'large';
+  /** configs/init/<init>.gin; default pix2struct_<size>_init. */
+  init?: string;
+  /** MIXTURE_OR_TASK_NAME; default the task. */
+  mixture?: string;
+  /** Overrides the schedule's STAGE_STEPS; default the paper's schedule. */
+  stageSteps?: number;
+  /** Run the Beam converter on Dataflow in this project/region; default locally on the VM. */
+  dataflow?: { project: string; region: string };
+}
+
 export interface RunSpec {
   name: string;
   task: TrainingTask;
@@ -47,6 +62,8 @@ export interface RunSpec {
   bf16: 'auto' | 'on' | 'off';
   numProcesses?: number;
   seed: number;
+  /** backend 'tpu' only: the original t5x pipeline's settings. */
+  tpu?: TpuTrainingOptions;
 }
 
 export interface RunStatus {

@@ -1,5 +1,5 @@
 // Conversion between the host's snake_case JSON (training/PROTOCOL.md) and the camelCase types.
-import { RUN_STATES, TRAINING_TASKS, type HostTarget, type MetricPoint, type RunSpec, type RunState, type RunStatus, type TrainingTask } from './types';
+import { RUN_STATES, TRAINING_TASKS, type HostTarget, type MetricPoint, type RunSpec, type RunState, type RunStatus, type TpuTrainingOptions, type TrainingTask } from './types';
 import { LauncherError } from './errors';
 
 type Json = Record<string, unknown>;
@@ -42,7 +42,10 @@ export function specToWire(spec: RunSpec, datasetPath: string, target: HostTarge
     seed: spec.seed,
     tpu:
       target.kind === 'tpu-vm'
-        ? { name: target.name, zone: target.zone, project: target.project ?? null, accelerator_type: target.acceleratorType, runtime_version: target.runtimeVersion }
+        ? {
+            name: target.name, zone: target.zone, project: target.project ?? null, accelerator_type: target.acceleratorType, runtime_version: target.runtimeVersion,
+            ...(spec.tpu ? tpuOptionsToWire(spec.tpu) : {}),
+          }
         : null,
   };
 }
@@ -87,4 +90,16 @@ export function listEntryFromWire(raw: unknown): RunListEntry | null {
   const w = raw as Json;
   if (!isStr(w.id) || !isRunState(w.state)) return null;
   return { id: w.id, name: isStr(w.name) ? w.name : w.id, task: isTrainingTask(w.task) ? w.task : 'custom', state: w.state, updatedAt: isStr(w.updated_at) ? w.updated_at : '' };
+}
+
+/** spec.json's "tpu" object (snake_case, PROTOCOL.md). */
+export function tpuOptionsToWire(options: TpuTrainingOptions): Record<string, unknown> {
+  return {
+    bucket: options.bucket,
+    gin_size: options.ginSize,
+    init: options.init ?? null,
+    mixture: options.mixture ?? null,
+    stage_steps: options.stageSteps ?? null,
+    dataflow: options.dataflow ?? null,
+  };
 }

@@ -166,10 +166,12 @@ def update_status(run_dir: str, **changes: Any) -> Optional[Dict[str, Any]]:
         previous = status.get("state")
         status.update(changes)
         status["updated_at"] = utc_now()
+        # The log line goes first: `tail` exits once it sees a terminal status and the log drained,
+        # so a line written after the status could be missed by the reader.
+        if state is not None and state != previous:
+            message = changes.get("message")
+            append_log(run_dir, f"state: {state}" + (f" ({message})" if message else ""))
         write_json_atomic(os.path.join(run_dir, STATUS_FILE), status)
-    if state is not None and state != previous:
-        message = changes.get("message")
-        append_log(run_dir, f"state: {state}" + (f" ({message})" if message else ""))
     return status
 
 

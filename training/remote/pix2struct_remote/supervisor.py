@@ -209,7 +209,10 @@ class Supervisor:
         started = time.monotonic()
         try:
             if self.spec.get("backend") == "tpu":
-                raise StepFailed("backend tpu runs through the TPU pipeline, not the GPU supervisor")
+                # A single-host TPU VM started through control.py: the original t5x pipeline does
+                # its own phases and states.
+                from .tpu.pipeline import run_tpu_pipeline
+                return run_tpu_pipeline(self.run_dir, self.spec, lambda line: rf.append_log(self.run_dir, line))
             python = self.training_python()
             info = self.probe(python)
             self.convert(python)
