@@ -101,7 +101,8 @@ function checkOptions(o: ElementProposalOptions): void {
   whole('joinX', 0);
   whole('joinY', 0);
   whole('minSide', 1);
-  if (!(o.maxAreaFraction > 0 && o.maxAreaFraction <= 1)) throw new UsageError(`element proposals: maxAreaFraction must lie in (0, 1], got ${o.maxAreaFraction}`);
+  const f = o.maxAreaFraction ?? DEFAULTS.maxAreaFraction;
+  if (!(f > 0 && f <= 1)) throw new UsageError(`element proposals: maxAreaFraction must lie in (0, 1], got ${o.maxAreaFraction}`);
 }
 
 async function downscale(image: RgbImage, scale: number): Promise<RgbImage> {
