@@ -4,6 +4,7 @@
  * reply, `{ ok: false, error }` included, so no promise waits forever. No vscode imports:
  * the webview and the worker import this file too.
  */
+import { parseFindFromWebview, type FindElementRequest, type FindElementResult, type FindFromWebview, type FindProgress, type FindToWebview } from './find-element-protocol';
 
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 
@@ -67,12 +68,14 @@ export interface DescribeRequest {
 }
 
 /** `shutdown`: cancel everything, release the model and let the thread end on its own. */
-export type ToWorker = DescribeRequest | { kind: 'cancel'; id: number } | { kind: 'unload' } | { kind: 'shutdown' };
+export type ToWorker = DescribeRequest | FindElementRequest | { kind: 'cancel'; id: number } | { kind: 'unload' } | { kind: 'shutdown' };
 
 export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'token'; id: number; step: number; tokenId: number; text: string | null }
   | { kind: 'reply'; id: number; ok: true; result: DescribeResult }
+  | { kind: 'reply'; id: number; ok: true; result: FindElementResult }
+  | FindProgress
   | { kind: 'reply'; id: number; ok: false; error: ErrorInfo };
 
 // ---- host <-> webview ------------------------------------------------------------------
@@ -93,14 +96,16 @@ export type ToWebview =
   | { type: 'runStarted'; runId: number; task: TaskId; model: string; question?: string }
   | { type: 'token'; runId: number; text: string | null; tokenId: number }
   | { type: 'runFinished'; runId: number; ok: true; result: DescribeResult }
-  | { type: 'runFinished'; runId: number; ok: false; error: ErrorInfo };
+  | { type: 'runFinished'; runId: number; ok: false; error: ErrorInfo }
+  | FindToWebview;
 
 export type FromWebview =
   | { type: 'ready' }
   | { type: 'run'; task: TaskId; question?: string; box?: Box }
   | { type: 'stop'; runId: number }
   | { type: 'copy'; text: string }
-  | { type: 'insert'; text: string };
+  | { type: 'insert'; text: string }
+  | FindFromWebview;
 
 const MAX_TEXT = 10_000;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -139,6 +144,6 @@ export function parseFromWebview(raw: unknown): FromWebview | null {
     case 'insert':
       return isText(raw.text) ? { type: raw.type, text: raw.text } : null;
     default:
-      return null;
+      return parseFindFromWebview(raw);
   }
 }

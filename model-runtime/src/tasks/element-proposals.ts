@@ -66,7 +66,8 @@ const MERGE_POOL = 256;
 
 /** Candidate element boxes in the screenshot's own pixels, in reading order. */
 export async function proposeElements(image: RgbImage, options: ElementProposalOptions = {}): Promise<PixelBox[]> {
-  const o = { ...DEFAULTS, ...options };
+  // An option given as undefined keeps its default.
+  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & ElementProposalOptions;
   checkOptions(o);
   if (!Number.isInteger(image.width) || !Number.isInteger(image.height) || image.width < 1 || image.height < 1 || image.data.length !== image.width * image.height * 3) {
     throw new UsageError(`expected an RGB image, got ${image.width}x${image.height} with ${image.data.length} bytes`);
