@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { captureDisplay, listDisplays } from './capture';
+import { registerFindElement } from './find-element';
 import { InferenceClient } from './inference-client';
 import { manageModels } from './manage-models';
 import { resolveModelFolder } from './model-location';
@@ -34,9 +35,23 @@ export function activate(context: vscode.ExtensionContext) {
     if (minutes > 0) idleTimer = setTimeout(() => client.unload(), minutes * 60_000);
   };
 
+  const onFindMessage = registerFindElement(context, {
+    client,
+    log,
+    showImage: (image) => showImage(image),
+    pickImage: (arg) => pickImage(arg),
+    currentImage: () => currentImage,
+    runStarted: (id) => (activeRun = id),
+    runEnded: (id) => {
+      if (activeRun === id) activeRun = undefined;
+      scheduleUnload();
+    },
+  });
+
   // The panel's buttons arrive here as validated messages.
   const wirePanel = (panel: Pix2StructPanel) =>
     panel.onMessage((m) => {
+      onFindMessage(m, panel);
       if (m.type === 'run' && currentImage) void run({ image: currentImage, task: m.task, question: m.question, box: m.box });
       else if (m.type === 'stop') client.cancel(m.runId);
       else if (m.type === 'copy') void vscode.env.clipboard.writeText(m.text);

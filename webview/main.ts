@@ -4,6 +4,7 @@
  */
 import type { Box, DescribeResult, FromWebview, TaskId, ToWebview } from '../src/protocol';
 import { enableBoxDrawing } from './box-drawing';
+import { initFindElement } from './find-element';
 import { renderTable, renderTree } from './render';
 
 declare function acquireVsCodeApi(): { postMessage(message: FromWebview): void };
@@ -52,6 +53,7 @@ document.getElementById('app')!.append(
   el('section', { className: 'result' }, output, structured, meta, el('div', { className: 'actions' }, copyButton, insertButton, exportCsv, exportMarkdown)),
   el('details', {}, el('summary', { textContent: 'History' }), history),
 );
+const find = initFindElement({ image, stage: image.parentElement!, task, runButton, stopButton, meta, results: structured.parentElement! }, (m) => vscode.postMessage(m));
 
 function setTask(value: TaskId): void {
   task.value = value;
@@ -136,7 +138,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
           tableExports = { csv: m.result.table.csv, markdown: m.result.table.markdown };
           exportCsv.hidden = exportMarkdown.hidden = false;
         } else if (m.result.tree) {
-          structured.replaceChildren(renderTree(m.result.tree, () => undefined));
+          structured.replaceChildren(renderTree(m.result.tree, find.onTreeHover));
         }
       } else {
         meta.textContent = m.error.code === 'ABORTED' ? 'Stopped.' : `Error: ${m.error.message}`;
