@@ -127,14 +127,19 @@ describe('element proposals for a screenshot without a view hierarchy', () => {
     assert.equal(image.width, WIDTH * 6);
   });
 
-  test('the cap keeps the largest boxes', async () => {
+  test('the cap keeps boxes that lie inside no other first, largest first', async () => {
     const image = await render(svg(ELEMENTS.map((e) => e.svg)));
     const all = await proposeElements(image);
-    const few = await proposeElements(image, { maxProposals: 3 });
-    assert.equal(few.length, 3);
     const area = (b: PixelBox) => (b.x1 - b.x0) * (b.y1 - b.y0);
-    const largest = all.map(area).sort((a, b) => b - a).slice(0, 3);
-    assert.deepEqual(few.map(area).sort((a, b) => b - a), largest);
+    const contains = (b: PixelBox, a: PixelBox) => b !== a && b.x0 <= a.x0 && b.y0 <= a.y0 && b.x1 >= a.x1 && b.y1 >= a.y1;
+    const outermost = all.filter((a) => !all.some((b) => contains(b, a)));
+    assert.ok(outermost.length < all.length, 'the screen has nested boxes (button labels)');
+    const key = (b: PixelBox) => JSON.stringify(b);
+    const three = await proposeElements(image, { maxProposals: 3 });
+    assert.deepEqual(three.map(area).sort((a, b) => b - a), outermost.map(area).sort((a, b) => b - a).slice(0, 3));
+    const oneMore = await proposeElements(image, { maxProposals: outermost.length + 1 });
+    assert.equal(oneMore.length, outermost.length + 1);
+    assert.deepEqual(outermost.map(key).filter((k) => !oneMore.map(key).includes(k)), [], 'every outermost box is kept before any nested one');
   });
 
   test('bad options and images are refused with a clear error', async () => {

@@ -22,18 +22,23 @@ import type { PixelBox } from './boxes';
  *  5. connected components of the dilated mask; each box is the extent of the undilated
  *     foreground inside it, so the dilation does not inflate it;
  *  6. drop specks, dividers and whole-screen frames, merge near-duplicates and crossing
- *     boxes, keep the largest `maxProposals`, and return them in reading order.
+ *     boxes, keep `maxProposals` (boxes inside no other first, so a busy screen keeps its
+ *     small top-level items over the letters inside its avatars; then by size), and return
+ *     them in reading order.
  *
  * A filled button gives both its outline and its label: nested boxes are both kept, since a
  * phrase may mean either.
  */
 
 export interface ElementProposalOptions {
-  /** At most this many boxes, the largest kept; default 48. */
+  /** At most this many boxes; outermost boxes are kept first, then the largest; default 48. */
   maxProposals?: number;
   /** Longest side of the working copy in pixels; default 1280. */
   maxSide?: number;
-  /** Smallest colour step (0..255, any channel) that counts as an edge; default 24. */
+  /**
+   * Smallest colour step (0..255, any channel) that counts as an edge on a flat background;
+   * default 12, low enough for the faint borders of cards (busy tiles raise it themselves).
+   */
   minContrast?: number;
   /**
    * Gaps up to twice these (working pixels) are bridged: horizontal, vertical. Default: from
@@ -50,7 +55,7 @@ export interface ElementProposalOptions {
 const DEFAULTS: Omit<Required<ElementProposalOptions>, 'joinX' | 'joinY'> = {
   maxProposals: 48,
   maxSide: 1280,
-  minContrast: 24,
+  minContrast: 12,
   minSide: 4,
   maxAreaFraction: 0.8,
 };
@@ -87,7 +92,7 @@ export async function proposeElements(image: RgbImage, options: ElementProposalO
   });
   const pool = kept.sort((a, b) => area(b) - area(a)).slice(0, MERGE_POOL);
   const merged = mergeOverlaps(pool.map((b) => toOriginal(b, work, image)));
-  return readingOrder(merged.sort((a, b) => area(b) - area(a)).slice(0, o.maxProposals));
+  return readingOrder(keepFirst(merged).slice(0, o.maxProposals));
 }
 
 function checkOptions(o: ElementProposalOptions): void {
@@ -296,6 +301,13 @@ function mergeOverlaps(boxes: PixelBox[]): PixelBox[] {
     }
   }
   return out;
+}
+
+/** Boxes inside no other box first, then the rest; largest first within each. */
+function keepFirst(boxes: PixelBox[]): PixelBox[] {
+  const inside = (a: PixelBox) => boxes.some((b) => b !== a && b.x0 <= a.x0 && b.y0 <= a.y0 && b.x1 >= a.x1 && b.y1 >= a.y1);
+  const nested = new Set(boxes.filter(inside));
+  return boxes.slice().sort((a, b) => Number(nested.has(a)) - Number(nested.has(b)) || area(b) - area(a));
 }
 
 /** Rows top to bottom (a box joins a row when its middle lies within the row's first box), left to right in a row. */
