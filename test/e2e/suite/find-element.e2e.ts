@@ -46,6 +46,17 @@ async function panelHighlight(ok: (h: Highlight | undefined) => boolean, what: s
   throw new Error(`the panel never highlighted ${what}; last report ${JSON.stringify(last)}`);
 }
 
+/**
+ * The fixture's model-a: the workspace's pix2struct.modelPath, unless an earlier suite reset it,
+ * then where the runner found the fixture (PIX2STRUCT_FIXTURE, else beside the repository).
+ */
+function fixtureModel(): string {
+  const configured = config().get<string>('modelPath');
+  if (configured && fs.existsSync(path.join(configured, 'config.json'))) return configured;
+  const extensionPath = (vscode.extensions.getExtension(EXTENSION_ID) as unknown as { extensionPath: string }).extensionPath;
+  return path.join(process.env.PIX2STRUCT_FIXTURE ?? path.join(extensionPath, '../shared/fixtures/pix2struct-tiny'), 'model-a');
+}
+
 describe('Find Element and UI-structure boxes', () => {
   let refexp: string;
   let screenshot: Uri;
@@ -60,8 +71,7 @@ describe('Find Element and UI-structure boxes', () => {
 
   before(async () => {
     await vscode.extensions.getExtension(EXTENSION_ID)?.activate();
-    // The workspace's pix2struct.modelPath is <fixture>/model-a; the UI image lies beside it.
-    const modelA = config().get<string>('modelPath')!;
+    const modelA = fixtureModel();
     const ws = workspaceFolder().fsPath;
     refexp = makeRefExpModel(modelA, path.join(ws, 'refexp-model'));
     fs.copyFileSync(path.join(path.dirname(modelA), 'images/ui_360x740.png'), path.join(ws, 'ui_360x740.png'));
