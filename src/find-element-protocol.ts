@@ -76,11 +76,15 @@ export type FindFromWebview =
   | { type: 'find'; phrase: string }
   /** Ground a UI-structure node's text to a box on the current image. */
   | { type: 'ground'; nodeId: string; text: string }
-  /** What the panel highlights now (null: nothing), so the host can tell and tests can see. */
-  | { type: 'highlighted'; box: Box | null; source: HighlightSource; nodeId?: string };
+  /**
+   * What the panel highlights now (null: nothing), so the host can tell and tests can see;
+   * `note`: the hovered node's tooltip when it has no box (why not).
+   */
+  | { type: 'highlighted'; box: Box | null; source: HighlightSource; nodeId?: string; note?: string };
 
 const MAX_PHRASE = 500;
 const MAX_NODE_ID = 200;
+const MAX_NOTE = 2_000;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A box in image pixels, x1/y1 exclusive, non-empty; null when malformed. */
@@ -112,7 +116,14 @@ export function parseFindFromWebview(raw: unknown): FindFromWebview | null {
       const box = raw.box === null ? null : parseBox(raw.box);
       if (raw.box !== null && !box) return null;
       if (raw.nodeId !== undefined && (typeof raw.nodeId !== 'string' || raw.nodeId.length > MAX_NODE_ID)) return null;
-      return { type: 'highlighted', box, source: raw.source, ...(typeof raw.nodeId === 'string' ? { nodeId: raw.nodeId } : {}) };
+      if (raw.note !== undefined && (typeof raw.note !== 'string' || raw.note.length > MAX_NOTE)) return null;
+      return {
+        type: 'highlighted',
+        box,
+        source: raw.source,
+        ...(typeof raw.nodeId === 'string' ? { nodeId: raw.nodeId } : {}),
+        ...(typeof raw.note === 'string' ? { note: raw.note } : {}),
+      };
     }
     default:
       return null;

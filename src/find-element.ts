@@ -25,6 +25,7 @@ export interface PanelHighlight {
   box: Box | null;
   source: HighlightSource;
   nodeId?: string;
+  note?: string;
 }
 
 /** A RefExp folder usable without asking anything: a folder, or a Hub id already downloaded. */
@@ -140,6 +141,9 @@ export function registerFindElement(context: vscode.ExtensionContext, host: Find
       const image = host.currentImage();
       if (image) void find(image, m.phrase);
     } else if (m.type === 'ground') void ground(m.nodeId, m.text, panel);
-    else if (m.type === 'highlighted') lastHighlight = { box: m.box, source: m.source, ...(m.nodeId ? { nodeId: m.nodeId } : {}) };
+    else if (m.type === 'highlighted') {
+      const { type: _type, ...highlight } = m;
+      lastHighlight = highlight;
+    }
   };
 }

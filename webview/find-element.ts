@@ -47,7 +47,7 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
   const imageSize = () => ({ width: ui.image.naturalWidth || result?.imageSize.width || 1, height: ui.image.naturalHeight || result?.imageSize.height || 1 });
 
   /** Draws `boxes` (the first emphasised) and tells the extension what is highlighted. */
-  function highlight(boxes: Box[], source: HighlightSource, nodeId?: string): void {
+  function highlight(boxes: Box[], source: HighlightSource, nodeId?: string, note?: string): void {
     const { width, height } = imageSize();
     layer.replaceChildren(
       ...boxes.map((b, i) => {
@@ -57,7 +57,7 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
         return div;
       }),
     );
-    post({ type: 'highlighted', box: boxes[0] ?? null, source, ...(nodeId ? { nodeId } : {}) });
+    post({ type: 'highlighted', box: boxes[0] ?? null, source, ...(nodeId ? { nodeId } : {}), ...(note ? { note } : {}) });
   }
   const showBest = () => highlight(result?.ranked[0] ? [result.ranked[0].box] : [], 'find');
 
@@ -119,12 +119,12 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
     const text = (node.text ?? node.attributes.alt ?? '').trim();
     if (!text) {
       item.title = 'This node has no text to look for on the image.';
-      highlight([], 'tree', node.id);
+      highlight([], 'tree', node.id, item.title);
       return;
     }
     const known = groundings.get(node.id);
     if (known?.state === 'box') highlight([known.box], 'tree', node.id);
-    else highlight([], 'tree', node.id);
+    else highlight([], 'tree', node.id, known?.state === 'none' ? known.reason : undefined);
     if (!known) {
       groundings.set(node.id, { state: 'pending' });
       item.classList.add('grounding');
@@ -144,7 +144,10 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
     }
     groundings.set(m.nodeId, m.ok ? { state: 'box', box: m.box, pTrue: m.pTrue } : { state: 'none', reason: m.reason });
     if (item) item.title = m.ok ? `Box found by the RefExp model (${(m.pTrue * 100).toFixed(1)}%): ${describeBox(m.box)}` : m.reason;
-    if (m.ok && hoveredNode === m.nodeId) highlight([m.box], 'tree', m.nodeId);
+    if (hoveredNode === m.nodeId) {
+      if (m.ok) highlight([m.box], 'tree', m.nodeId);
+      else highlight([], 'tree', m.nodeId, m.reason);
+    }
   }
 
   window.addEventListener('message', (event: MessageEvent<ToWebview>) => {

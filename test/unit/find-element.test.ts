@@ -90,6 +90,7 @@ describe('Find Element messages from the webview are validated', () => {
     const box = { x0: 1, y0: 2, x1: 30, y1: 40 };
     assert.deepEqual(parseFromWebview({ type: 'highlighted', box, source: 'find' }), { type: 'highlighted', box, source: 'find' });
     assert.deepEqual(parseFromWebview({ type: 'highlighted', box: null, source: 'tree', nodeId: '3' }), { type: 'highlighted', box: null, source: 'tree', nodeId: '3' });
+    assert.deepEqual(parseFromWebview({ type: 'highlighted', box: null, source: 'tree', nodeId: '3', note: 'no model' }), { type: 'highlighted', box: null, source: 'tree', nodeId: '3', note: 'no model' });
   });
 
   test('malformed ones are dropped', () => {
@@ -108,6 +109,8 @@ describe('Find Element messages from the webview are validated', () => {
       { type: 'highlighted', box: null, source: 'elsewhere' },
       { type: 'highlighted', source: 'tree' },
       { type: 'highlighted', box: null, source: 'tree', nodeId: 5 },
+      { type: 'highlighted', box: null, source: 'tree', nodeId: '5', note: 7 },
+      { type: 'highlighted', box: null, source: 'tree', nodeId: '5', note: 'x'.repeat(2001) },
       [],
       null,
     ]) {

@@ -29,6 +29,7 @@ interface Highlight {
   box: Box | null;
   source: 'find' | 'tree';
   nodeId?: string;
+  note?: string;
 }
 
 const config = () => vscode.workspace.getConfiguration('pix2struct');
@@ -118,4 +119,19 @@ describe('Find Element and UI-structure boxes', () => {
     const again = await panelHighlight((h) => h?.source === 'tree' && h.nodeId === node.id && h.box !== null, `node ${node.id} again`, 2_000);
     assert.deepEqual(again.box, shown.box);
   }, 240_000);
+
+  it('without a RefExp model at hand, hovering a node highlights nothing and says why', async () => {
+    await config().update('refexpModelPath', 'nobody/refexp-not-downloaded', vscode.ConfigurationTarget.Workspace);
+    try {
+      // A fresh parse: a new tree whose nodes have no boxes yet.
+      const parsed = await vscode.commands.executeCommand<{ tree?: TreeNode } | undefined>('pix2struct.parseUiStructure', screenshot);
+      const node = parsed!.tree!.children[0]!.children[2]!;
+      await vscode.commands.executeCommand('pix2struct.hoverTreeNode', node.id);
+      const shown = await panelHighlight((h) => h?.source === 'tree' && h.nodeId === node.id && h.note !== undefined && !/^Looking/.test(h.note), `a note for node ${node.id}`);
+      assert.equal(shown.box, null);
+      assert.match(shown.note!, /"nobody\/refexp-not-downloaded" is not downloaded.*pix2struct\.refexpModelPath/);
+    } finally {
+      await config().update('refexpModelPath', refexp, vscode.ConfigurationTarget.Workspace);
+    }
+  }, 120_000);
 });
