@@ -1,13 +1,18 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { AltText } from './alt-text-commands';
 import { captureDisplay, listDisplays } from './capture';
 import { registerFindElement } from './find-element';
+import { ImageKeys } from './image-keys';
 import { InferenceClient } from './inference-client';
 import { manageModels } from './manage-models';
 import { resolveModelFolder } from './model-location';
 import { Pix2StructPanel } from './panel';
+import { handlePanelRequest } from './panel-requests';
 import type { Box, DescribeResult, TaskId } from './protocol';
 import { readSettings } from './settings';
+import { showModelLoaded, showModelRunning, showModelSettled, showModelUnloaded } from './status-item';
+import { taskModels, watchTaskModels } from './task-models';
 
 const IMAGE_FILTERS = { Images: ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff'] };
 
@@ -27,12 +32,18 @@ export function activate(context: vscode.ExtensionContext) {
   let currentImage: vscode.Uri | undefined;
   let activeRun: number | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
-  context.subscriptions.push(log, status, { dispose: () => void client.dispose() });
+  const imageKeys = new ImageKeys();
+  const altText = new AltText(log);
+  context.subscriptions.push(log, status, { dispose: () => void client.dispose() }, altText.register());
 
   const scheduleUnload = () => {
     clearTimeout(idleTimer);
     const minutes = readSettings().idleUnloadMinutes;
-    if (minutes > 0) idleTimer = setTimeout(() => client.unload(), minutes * 60_000);
+    if (minutes > 0)
+      idleTimer = setTimeout(() => {
+        client.unload();
+        showModelUnloaded(status);
+      }, minutes * 60_000);
   };
 
   const onFindMessage = registerFindElement(context, {
@@ -49,19 +60,24 @@ export function activate(context: vscode.ExtensionContext) {
   });
 
   // The panel's buttons arrive here as validated messages.
-  const wirePanel = (panel: Pix2StructPanel) =>
-    panel.onMessage((m) => {
+  const wirePanel = (panel: Pix2StructPanel) => {
+    const taskModels = watchTaskModels((models) => panel.post({ type: 'taskModels', models }));
+    panel.onDidDispose(() => taskModels.dispose());
+    const requestHost = { keys: imageKeys, altText, log, showImage: (image: vscode.Uri) => void showImage(image), selectImage: (image: vscode.Uri) => void (currentImage = image) };
+    return panel.onMessage((m) => {
       onFindMessage(m, panel);
+      if (handlePanelRequest(m, panel, requestHost)) return;
       if (m.type === 'run' && currentImage) void run({ image: currentImage, task: m.task, question: m.question, box: m.box });
       else if (m.type === 'stop') client.cancel(m.runId);
       else if (m.type === 'copy') void vscode.env.clipboard.writeText(m.text);
-      else if (m.type === 'insert') void vscode.window.activeTextEditor?.insertSnippet(new vscode.SnippetString().appendText(m.text));
+      else if (m.type === 'insert') void altText.insertAtCursor(m.text);
     });
+  };
 
   const showImage = (image: vscode.Uri) => {
     currentImage = image;
     const panel = Pix2StructPanel.show(context.extensionUri, vscode.Uri.file(path.dirname(image.fsPath)), wirePanel);
-    panel.post({ type: 'image', image: { src: panel.asWebviewUri(image), name: path.basename(image.fsPath) } });
+    panel.post({ type: 'image', image: { src: panel.asWebviewUri(image), name: path.basename(image.fsPath), key: imageKeys.keyFor(image.fsPath) } });
     return panel;
   };
 
@@ -86,17 +102,21 @@ export function activate(context: vscode.ExtensionContext) {
       (text, tokenId) => panel.post({ type: 'token', runId: request.id, text, tokenId }),
     );
     activeRun = request.id;
+    showModelRunning(status, setting);
     panel.post({ type: 'runStarted', runId: request.id, task: target.task, model: setting, question: target.question });
     log.info(`run ${request.id}: ${target.task} ${target.image.fsPath} with ${modelPath}`);
     try {
       const result = await request.done;
       panel.post({ type: 'runFinished', runId: request.id, ok: true, result });
-      status.text = `$(eye) Pix2Struct: ${path.basename(setting)} (${result.provider})`;
-      status.show();
+      showModelLoaded(status, setting, result.provider);
+      altText.remember(target.image.fsPath, result);
+      // A Hub checkpoint may have been downloaded for this run.
+      panel.post({ type: 'taskModels', models: taskModels() });
       log.info(`run ${request.id}: ${result.tokenIds.length - 1} tokens; ${JSON.stringify(result.timingsMs)}`);
       return result;
     } catch (err) {
       const error = err as Error & { code?: string };
+      showModelSettled(status);
       panel.post({ type: 'runFinished', runId: request.id, ok: false, error: { message: error.message, code: error.code } });
       if (error.code !== 'ABORTED') {
         log.error(`run ${request.id}: ${error.message}`);
@@ -159,6 +179,11 @@ export function activate(context: vscode.ExtensionContext) {
       panel.post({ type: 'drawBox', task: 'widget' });
       return undefined;
     }),
+    vscode.commands.registerCommand('pix2struct.cropImage', async (arg?: unknown) => {
+      const image = await pickImage(arg);
+      if (image) showImage(image).post({ type: 'startCrop' });
+      return image;
+    }),
     vscode.commands.registerCommand('pix2struct.captureScreenshot', async () => {
       try {
         const displays = await listDisplays();
@@ -173,7 +198,8 @@ export function activate(context: vscode.ExtensionContext) {
         const file = vscode.Uri.joinPath(folder, `screenshot-${new Date().toISOString().replace(/[:.]/g, '-')}.png`);
         await vscode.workspace.fs.writeFile(file, png);
         log.info(`captured ${picked.name} to ${file.fsPath}`);
-        showImage(file);
+        // A whole screen is rarely what the question is about: offer to crop it right away.
+        showImage(file).post({ type: 'startCrop' });
         return file;
       } catch (err) {
         const message = (err as Error).message;

@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { parseFromWebview, type FromWebview, type ToWebview } from './protocol';
+import { parseFromWebview, rejectedRequestId, type FromWebview, type ToWebview } from './protocol';
 
 /**
  * The Pix2Struct panel: one webview, strict CSP with a per-load nonce, messages validated on
@@ -16,7 +16,12 @@ export class Pix2StructPanel {
     panel.webview.html = this.html();
     panel.webview.onDidReceiveMessage((raw: unknown) => {
       const message = parseFromWebview(raw);
-      if (!message) return;
+      if (!message) {
+        // A malformed request still gets its one reply, so the panel never waits forever.
+        const requestId = rejectedRequestId(raw);
+        if (requestId !== undefined) this.post({ type: 'reply', requestId, ok: false, error: { message: 'the panel sent an invalid request' } });
+        return;
+      }
       if (message.type === 'ready') {
         this.isReady = true;
         for (const m of this.queue.splice(0)) void panel.webview.postMessage(m);
@@ -57,6 +62,10 @@ export class Pix2StructPanel {
 
   asWebviewUri(file: vscode.Uri): string {
     return this.panel.webview.asWebviewUri(file).toString();
+  }
+
+  onDidDispose(listener: () => void): vscode.Disposable {
+    return this.panel.onDidDispose(listener);
   }
 
   onMessage(listener: (m: FromWebview) => void): vscode.Disposable {

@@ -1,5 +1,6 @@
 /** Lets the user drag a rectangle over the image; reports it in the image's own pixels. */
 import type { Box } from '../src/protocol';
+import { placeOverlay } from './overlay';
 
 export function enableBoxDrawing(image: HTMLImageElement, overlay: HTMLElement, onBox: (box: Box) => void): () => void {
   let start: { x: number; y: number } | null = null;
@@ -12,11 +13,7 @@ export function enableBoxDrawing(image: HTMLImageElement, overlay: HTMLElement, 
       y: Math.max(0, Math.min(image.naturalHeight, Math.round((e.clientY - r.top) * sy))),
     };
   };
-  const show = (box: Box) => {
-    const r = image.getBoundingClientRect();
-    const k = r.width / image.naturalWidth;
-    Object.assign(overlay.style, { display: 'block', left: `${box.x0 * k}px`, top: `${box.y0 * k}px`, width: `${(box.x1 - box.x0) * k}px`, height: `${(box.y1 - box.y0) * k}px` });
-  };
+  const show = (box: Box) => placeOverlay(overlay, box, image);
   const boxFrom = (a: { x: number; y: number }, b: { x: number; y: number }): Box => ({
     x0: Math.min(a.x, b.x),
     y0: Math.min(a.y, b.y),
@@ -25,7 +22,11 @@ export function enableBoxDrawing(image: HTMLImageElement, overlay: HTMLElement, 
   });
   const down = (e: PointerEvent) => {
     start = toImage(e);
-    image.setPointerCapture(e.pointerId);
+    try {
+      image.setPointerCapture(e.pointerId);
+    } catch {
+      // A pointer the browser does not track (synthetic events) cannot be captured; drawing still works.
+    }
     e.preventDefault();
   };
   const move = (e: PointerEvent) => start && show(boxFrom(start, toImage(e)));

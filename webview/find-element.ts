@@ -28,7 +28,9 @@ const percent = (v: number) => `${(v * 100).toFixed(4)}%`;
 const describeBox = (b: Box) => `${b.x1 - b.x0}×${b.y1 - b.y0} at (${b.x0}, ${b.y0})`;
 
 export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => void): { onTreeHover: (node: TreeNode | null, item: HTMLLIElement | null) => void } {
-  ui.task.append(Object.assign(document.createElement('option'), { value: 'find', textContent: 'Find element (RefExp)' }));
+  const option = Object.assign(document.createElement('option'), { value: 'find', textContent: 'Find element (RefExp)' });
+  option.dataset.label = option.textContent!; // the picker rewrites option texts from their labels
+  ui.task.append(option);
   const phrase = Object.assign(document.createElement('input'), { id: 'phrase', type: 'text', placeholder: 'Which element? e.g. the search icon', hidden: true });
   phrase.setAttribute('aria-label', 'Element to find');
   ui.task.after(phrase);
@@ -40,9 +42,11 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
 
   let runId: number | undefined;
   let result: FindElementResult | undefined;
-  let hoveredNode: string | null = null;
-  const groundings = new Map<string, Grounding>();
-  const items = new Map<string, HTMLLIElement>();
+  let hoveredNode: TreeNode | null = null;
+  // Per node object, so a tree re-opened from history never shows another tree's boxes.
+  const groundings = new WeakMap<TreeNode, Grounding>();
+  /** Nodes whose grounding is under way, by id, with their items (for the spinner). */
+  const asked = new Map<string, { node: TreeNode; item: HTMLLIElement }>();
 
   const imageSize = () => ({ width: ui.image.naturalWidth || result?.imageSize.width || 1, height: ui.image.naturalHeight || result?.imageSize.height || 1 });
 
@@ -110,23 +114,23 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
 
   /** The node's box, asked for on first hover or focus and kept for the tree's lifetime. */
   function onTreeHover(node: TreeNode | null, item: HTMLLIElement | null): void {
-    hoveredNode = node?.id ?? null;
+    hoveredNode = node;
     if (!node || !item) {
       highlight([], 'tree');
       return;
     }
-    items.set(node.id, item);
     const text = (node.text ?? node.attributes.alt ?? '').trim();
     if (!text) {
       item.title = 'This node has no text to look for on the image.';
       highlight([], 'tree', node.id, item.title);
       return;
     }
-    const known = groundings.get(node.id);
+    const known = groundings.get(node);
     if (known?.state === 'box') highlight([known.box], 'tree', node.id);
     else highlight([], 'tree', node.id, known?.state === 'none' ? known.reason : undefined);
     if (!known) {
-      groundings.set(node.id, { state: 'pending' });
+      groundings.set(node, { state: 'pending' });
+      asked.set(node.id, { node, item });
       item.classList.add('grounding');
       item.setAttribute('aria-busy', 'true');
       item.title = 'Looking for this node on the image…';
@@ -135,16 +139,20 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
   }
 
   function onGrounded(m: Extract<FindToWebview, { type: 'grounded' }>): void {
-    const item = items.get(m.nodeId);
-    item?.classList.remove('grounding');
-    item?.removeAttribute('aria-busy');
+    const entry = asked.get(m.nodeId);
+    if (!entry) return;
+    asked.delete(m.nodeId);
+    const { node, item } = entry;
+    item.classList.remove('grounding');
+    item.removeAttribute('aria-busy');
     if (!m.ok && m.reason === 'cancelled') {
-      groundings.delete(m.nodeId); // asked again on the next hover
+      groundings.delete(node); // asked again on the next hover
+      item.removeAttribute('title');
       return;
     }
-    groundings.set(m.nodeId, m.ok ? { state: 'box', box: m.box, pTrue: m.pTrue } : { state: 'none', reason: m.reason });
-    if (item) item.title = m.ok ? `Box found by the RefExp model (${(m.pTrue * 100).toFixed(1)}%): ${describeBox(m.box)}` : m.reason;
-    if (hoveredNode === m.nodeId) {
+    groundings.set(node, m.ok ? { state: 'box', box: m.box, pTrue: m.pTrue } : { state: 'none', reason: m.reason });
+    item.title = m.ok ? `Box found by the RefExp model (${(m.pTrue * 100).toFixed(1)}%): ${describeBox(m.box)}` : m.reason;
+    if (hoveredNode === node) {
       if (m.ok) highlight([m.box], 'tree', m.nodeId);
       else highlight([], 'tree', m.nodeId, m.reason);
     }
@@ -158,14 +166,6 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
         list.replaceChildren();
         list.hidden = true;
         layer.replaceChildren();
-        break;
-      case 'runFinished':
-        // A new UI tree: its nodes are new, and so are their boxes.
-        if (m.ok && m.result.tree) {
-          groundings.clear();
-          items.clear();
-          hoveredNode = null;
-        }
         break;
       case 'findStarted':
         runId = m.runId;

@@ -37,8 +37,6 @@ export function renderTree(root: TreeNode, onHover: (node: TreeNode | null, item
     const li = document.createElement('li');
     li.setAttribute('role', 'treeitem');
     li.dataset.nodeId = node.id;
-    // Keyboard focus stops once per node: on the summary of a parent, on the item of a leaf.
-    let focusable: HTMLElement = li;
     const label = node.tag === 'img' ? `🖼 ${node.attributes.alt ?? node.attributes.src ?? 'image'}` : node.text ?? `<${node.tag}>`;
     if (node.children.length > 0) {
       const details = document.createElement('details');
@@ -47,10 +45,8 @@ export function renderTree(root: TreeNode, onHover: (node: TreeNode | null, item
       summary.textContent = label;
       details.append(summary, list(node.children, { node, li }));
       li.append(details);
-      focusable = summary;
     } else {
       li.textContent = label;
-      li.tabIndex = 0;
     }
     li.addEventListener('mouseenter', (e) => {
       e.stopPropagation();
@@ -58,9 +54,10 @@ export function renderTree(root: TreeNode, onHover: (node: TreeNode | null, item
     });
     // Back to the parent: the pointer is still inside it (its own mouseleave follows if not).
     li.addEventListener('mouseleave', () => onHover(parent?.node ?? null, parent?.li ?? null));
-    // focus and blur do not bubble, so a parent item does not take over from its focused child.
-    focusable.addEventListener('focus', () => onHover(node, li));
-    focusable.addEventListener('blur', () => onHover(null, null));
+    // The items are the tree's focus stops (tree-keys.ts); focus and blur do not bubble, so a
+    // parent item does not take over from its focused child.
+    li.addEventListener('focus', () => onHover(node, li));
+    li.addEventListener('blur', () => onHover(null, null));
     return li;
   };
   const tree = list(root.children, null);

@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { startWebviewDriver } from './webview-driver';
 
 const REPO = path.resolve(__dirname, '../..');
 const FIXTURE_ROOT = path.resolve(
@@ -253,11 +254,15 @@ async function main(): Promise<number> {
   console.log(`run-extension-tests: VS Code server on port ${port}, workspace ${workspace}, extension ${opts.extension}`);
 
   const logStream = fs.createWriteStream(serverLog);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let page: any;
+  const driver = await startWebviewDriver(() => page);
   const serverEnv: NodeJS.ProcessEnv = {
     ...process.env,
     PIX2STRUCT_E2E_REPORT: reportPath,
     XDG_CONFIG_HOME: path.join(tmp, 'xdg-config'),
     XDG_DATA_HOME: path.join(tmp, 'xdg-data'),
+    PIX2STRUCT_E2E_DRIVER: driver.url,
   };
   for (const k of Object.keys(serverEnv)) if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE') delete serverEnv[k];
   // A virtual X display for Capture Screenshot, inherited by the extension host.
@@ -295,8 +300,6 @@ async function main(): Promise<number> {
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let browser: any;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  let page: any;
   let cspCheck: { ok: boolean; detail: string } | undefined;
   let exitCode = 2;
   let timer: NodeJS.Timeout | undefined;
@@ -379,6 +382,7 @@ async function main(): Promise<number> {
       }
     }
     if (browser) await browser.close().catch(() => undefined);
+    driver.close();
     await killGroup(server);
     await killGroup(xvfb);
     logStream.end();

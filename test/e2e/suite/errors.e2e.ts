@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, describe, it } from './harness';
+import { after, before, describe, it } from './harness';
 import { EXTENSION_ID, vscode, workspaceFolder } from './vscode-api';
 
 interface DescribeResult {
@@ -13,9 +13,14 @@ const chart = () => vscode.Uri.joinPath(workspaceFolder(), 'chart_640x480.png');
 const describeImage = (uri: unknown) => vscode.commands.executeCommand<DescribeResult | undefined>('pix2struct.describeImage', uri);
 
 describe('bad input and Stop leave the extension working', () => {
+  // Later suites rely on the runner's workspace settings: put back what was there.
+  let saved: { modelPath?: string; maxNewTokens?: number } = {};
+  before(() => {
+    saved = { modelPath: config().inspect<string>('modelPath')?.workspaceValue, maxNewTokens: config().inspect<number>('maxNewTokens')?.workspaceValue };
+  });
   after(async () => {
-    await config().update('modelPath', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('maxNewTokens', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('modelPath', saved.modelPath, vscode.ConfigurationTarget.Workspace);
+    await config().update('maxNewTokens', saved.maxNewTokens, vscode.ConfigurationTarget.Workspace);
   });
 
   it('a non-image file gives no result, and the next image still works', async () => {

@@ -34,6 +34,7 @@ export interface VSCodeApi {
     workspaceFolders: readonly { uri: Uri; name: string; index: number }[] | undefined;
     getConfiguration(section?: string): {
       get<T>(key: string): T | undefined;
+      inspect<T>(key: string): { workspaceValue?: T } | undefined;
       update(key: string, value: unknown, target?: number): Thenable<void>;
     };
   };
