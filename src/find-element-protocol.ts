@@ -66,35 +66,16 @@ export type FindToWebview =
   | { type: 'findFinished'; runId: number; ok: false; error: ErrorInfo }
   /** The box a UI-structure node's text was grounded to, or why there is none. */
   | { type: 'grounded'; nodeId: string; ok: true; box: Box; pTrue: number }
-  | { type: 'grounded'; nodeId: string; ok: false; reason: string }
-  /** Does what hovering the node does (keyboard and automation use it); null leaves the tree. */
-  | { type: 'hoverNode'; nodeId: string | null };
-
-export type HighlightSource = 'find' | 'tree';
+  | { type: 'grounded'; nodeId: string; ok: false; reason: string };
 
 export type FindFromWebview =
   | { type: 'find'; phrase: string }
   /** Ground a UI-structure node's text to a box on the current image. */
-  | { type: 'ground'; nodeId: string; text: string }
-  /**
-   * What the panel highlights now (null: nothing), so the host can tell and tests can see;
-   * `note`: the hovered node's tooltip when it has no box (why not).
-   */
-  | { type: 'highlighted'; box: Box | null; source: HighlightSource; nodeId?: string; note?: string };
+  | { type: 'ground'; nodeId: string; text: string };
 
 const MAX_PHRASE = 500;
 const MAX_NODE_ID = 200;
-const MAX_NOTE = 2_000;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** A box in image pixels, x1/y1 exclusive, non-empty; null when malformed. */
-export function parseBox(raw: unknown): Box | null {
-  if (!isObject(raw)) return null;
-  const values = [raw.x0, raw.y0, raw.x1, raw.y1];
-  if (!values.every((v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 65_536)) return null;
-  const [x0, y0, x1, y1] = values as [number, number, number, number];
-  return x1 > x0 && y1 > y0 ? { x0, y0, x1, y1 } : null;
-}
 
 const phrase = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' && v.length <= MAX_PHRASE ? v.trim() : null);
 
@@ -110,20 +91,6 @@ export function parseFindFromWebview(raw: unknown): FindFromWebview | null {
       const text = phrase(raw.text);
       const nodeId = typeof raw.nodeId === 'string' && raw.nodeId !== '' && raw.nodeId.length <= MAX_NODE_ID ? raw.nodeId : null;
       return text && nodeId ? { type: 'ground', nodeId, text } : null;
-    }
-    case 'highlighted': {
-      if (raw.source !== 'find' && raw.source !== 'tree') return null;
-      const box = raw.box === null ? null : parseBox(raw.box);
-      if (raw.box !== null && !box) return null;
-      if (raw.nodeId !== undefined && (typeof raw.nodeId !== 'string' || raw.nodeId.length > MAX_NODE_ID)) return null;
-      if (raw.note !== undefined && (typeof raw.note !== 'string' || raw.note.length > MAX_NOTE)) return null;
-      return {
-        type: 'highlighted',
-        box,
-        source: raw.source,
-        ...(typeof raw.nodeId === 'string' ? { nodeId: raw.nodeId } : {}),
-        ...(typeof raw.note === 'string' ? { note: raw.note } : {}),
-      };
     }
     default:
       return null;

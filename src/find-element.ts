@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { findCachedModel } from '../model-runtime/src/hub/index';
-import type { FindElementResult, HighlightSource } from './find-element-protocol';
+import type { FindElementResult } from './find-element-protocol';
 import type { InferenceClient } from './inference-client';
 import { resolveModelFolder } from './model-location';
 import type { Pix2StructPanel } from './panel';
-import type { Box, FromWebview } from './protocol';
+import type { FromWebview } from './protocol';
 import { readSettings } from './settings';
 
 /** What Find Element needs from the rest of the extension. */
@@ -19,13 +19,6 @@ export interface FindElementHost {
   /** A run started or ended: Pix2Struct: Stop and the idle unload follow it. */
   runStarted(id: number): void;
   runEnded(id: number): void;
-}
-
-export interface PanelHighlight {
-  box: Box | null;
-  source: HighlightSource;
-  nodeId?: string;
-  note?: string;
 }
 
 /** A RefExp folder usable without asking anything: a folder, or a Hub id already downloaded. */
@@ -44,9 +37,6 @@ function availableRefExpModel(setting: string): { folder: string } | { reason: s
  * Returns the handler for panel messages.
  */
 export function registerFindElement(context: vscode.ExtensionContext, host: FindElementHost): (m: FromWebview, panel: Pix2StructPanel) => void {
-  let lastHighlight: PanelHighlight | undefined;
-  /** The panel that last spoke (it says "ready" when it loads). */
-  let lastPanel: Pix2StructPanel | undefined;
   /** One grounding at a time: hovering another node cancels the one still running. */
   let grounding: { id: number; nodeId: string } | undefined;
 
@@ -122,28 +112,12 @@ export function registerFindElement(context: vscode.ExtensionContext, host: Find
       if (!phrase?.trim()) return undefined;
       return find(image, phrase.trim());
     }),
-    // Not in the palette: what the panel highlights now (the e2e suite reads it).
-    vscode.commands.registerCommand('pix2struct.panelHighlight', () => lastHighlight),
-    // Not in the palette: does in the panel what hovering a UI-structure node does.
-    vscode.commands.registerCommand('pix2struct.hoverTreeNode', (nodeId: unknown) => {
-      if (nodeId !== null && typeof nodeId !== 'string') return;
-      try {
-        lastPanel?.post({ type: 'hoverNode', nodeId });
-      } catch {
-        lastPanel = undefined; // closed since it last spoke
-      }
-    }),
   );
 
   return (m, panel) => {
-    lastPanel = panel;
     if (m.type === 'find') {
       const image = host.currentImage();
       if (image) void find(image, m.phrase);
     } else if (m.type === 'ground') void ground(m.nodeId, m.text, panel);
-    else if (m.type === 'highlighted') {
-      const { type: _type, ...highlight } = m;
-      lastHighlight = highlight;
-    }
   };
 }

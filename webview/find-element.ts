@@ -1,9 +1,9 @@
 /**
  * The panel's Find task (RefExp) and the boxes of UI-structure nodes: highlights drawn over
  * the image, the ranked list, and grounding tree nodes on first hover or focus. Talks to the
- * extension only through the typed protocol; reports what it highlights.
+ * extension only through the typed protocol.
  */
-import type { FindElementResult, FindToWebview, HighlightSource } from '../src/find-element-protocol';
+import type { FindElementResult, FindToWebview } from '../src/find-element-protocol';
 import type { Box, FromWebview, ToWebview, TreeNode } from '../src/protocol';
 
 export interface FindElementUi {
@@ -50,8 +50,8 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
 
   const imageSize = () => ({ width: ui.image.naturalWidth || result?.imageSize.width || 1, height: ui.image.naturalHeight || result?.imageSize.height || 1 });
 
-  /** Draws `boxes` (the first emphasised) and tells the extension what is highlighted. */
-  function highlight(boxes: Box[], source: HighlightSource, nodeId?: string, note?: string): void {
+  /** Draws `boxes` over the image, the first emphasised; none clears. */
+  function highlight(boxes: Box[]): void {
     const { width, height } = imageSize();
     layer.replaceChildren(
       ...boxes.map((b, i) => {
@@ -61,9 +61,8 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
         return div;
       }),
     );
-    post({ type: 'highlighted', box: boxes[0] ?? null, source, ...(nodeId ? { nodeId } : {}), ...(note ? { note } : {}) });
   }
-  const showBest = () => highlight(result?.ranked[0] ? [result.ranked[0].box] : [], 'find');
+  const showBest = () => highlight(result?.ranked[0] ? [result.ranked[0].box] : []);
 
   function showResult(r: FindElementResult): void {
     result = r;
@@ -72,7 +71,7 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
         const li = document.createElement('li');
         li.tabIndex = 0;
         li.textContent = `${(ranked.pTrue * 100).toFixed(1)}% · ${describeBox(ranked.box)}`;
-        const show = () => highlight([ranked.box], 'find');
+        const show = () => highlight([ranked.box]);
         li.addEventListener('mouseenter', show);
         li.addEventListener('focus', show);
         li.addEventListener('mouseleave', showBest);
@@ -116,18 +115,18 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
   function onTreeHover(node: TreeNode | null, item: HTMLLIElement | null): void {
     hoveredNode = node;
     if (!node || !item) {
-      highlight([], 'tree');
+      highlight([]);
       return;
     }
     const text = (node.text ?? node.attributes.alt ?? '').trim();
     if (!text) {
       item.title = 'This node has no text to look for on the image.';
-      highlight([], 'tree', node.id, item.title);
+      highlight([]);
       return;
     }
     const known = groundings.get(node);
-    if (known?.state === 'box') highlight([known.box], 'tree', node.id);
-    else highlight([], 'tree', node.id, known?.state === 'none' ? known.reason : undefined);
+    if (known?.state === 'box') highlight([known.box]);
+    else highlight([]);
     if (!known) {
       groundings.set(node, { state: 'pending' });
       asked.set(node.id, { node, item });
@@ -152,10 +151,7 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
     }
     groundings.set(node, m.ok ? { state: 'box', box: m.box, pTrue: m.pTrue } : { state: 'none', reason: m.reason });
     item.title = m.ok ? `Box found by the RefExp model (${(m.pTrue * 100).toFixed(1)}%): ${describeBox(m.box)}` : m.reason;
-    if (hoveredNode === node) {
-      if (m.ok) highlight([m.box], 'tree', m.nodeId);
-      else highlight([], 'tree', m.nodeId, m.reason);
-    }
+    if (hoveredNode === node) highlight(m.ok ? [m.box] : []);
   }
 
   window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
@@ -195,12 +191,6 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
       case 'grounded':
         onGrounded(m);
         break;
-      case 'hoverNode': {
-        // The same event a pointer sends, so this takes the tree's own hover path.
-        if (m.nodeId === null) onTreeHover(null, null);
-        else document.querySelector<HTMLLIElement>(`li[data-node-id="${CSS.escape(m.nodeId)}"]`)?.dispatchEvent(new MouseEvent('mouseenter'));
-        break;
-      }
     }
   });
 
