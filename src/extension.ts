@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AltText } from './alt-text-commands';
 import { captureDisplay, listDisplays } from './capture';
+import { registerFindElement } from './find-element';
 import { ImageKeys } from './image-keys';
 import { InferenceClient } from './inference-client';
 import { manageModels } from './manage-models';
@@ -45,12 +46,26 @@ export function activate(context: vscode.ExtensionContext) {
       }, minutes * 60_000);
   };
 
+  const onFindMessage = registerFindElement(context, {
+    client,
+    log,
+    showImage: (image) => showImage(image),
+    pickImage: (arg) => pickImage(arg),
+    currentImage: () => currentImage,
+    runStarted: (id) => (activeRun = id),
+    runEnded: (id) => {
+      if (activeRun === id) activeRun = undefined;
+      scheduleUnload();
+    },
+  });
+
   // The panel's buttons arrive here as validated messages.
   const wirePanel = (panel: Pix2StructPanel) => {
     const taskModels = watchTaskModels((models) => panel.post({ type: 'taskModels', models }));
     panel.onDidDispose(() => taskModels.dispose());
     const requestHost = { keys: imageKeys, altText, log, showImage: (image: vscode.Uri) => void showImage(image), selectImage: (image: vscode.Uri) => void (currentImage = image) };
     return panel.onMessage((m) => {
+      onFindMessage(m, panel);
       if (handlePanelRequest(m, panel, requestHost)) return;
       if (m.type === 'run' && currentImage) void run({ image: currentImage, task: m.task, question: m.question, box: m.box });
       else if (m.type === 'stop') client.cancel(m.runId);

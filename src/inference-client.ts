@@ -1,10 +1,13 @@
 import { Worker } from 'node:worker_threads';
+import type { FindElementRequest, FindElementResult } from './find-element-protocol';
 import type { DescribeRequest, DescribeResult, FromWorker, ToWorker } from './protocol';
 
 type Pending = {
-  resolve: (r: DescribeResult) => void;
+  // The reply's result type follows the request's kind.
+  resolve: (r: never) => void;
   reject: (e: Error & { code?: string }) => void;
   onToken?: (text: string | null, tokenId: number) => void;
+  onProgress?: (scored: number, total: number) => void;
 };
 
 /**
@@ -51,8 +54,12 @@ export class InferenceClient {
       p.onToken?.(m.text, m.tokenId);
       return;
     }
+    if (m.kind === 'progress') {
+      p.onProgress?.(m.scored, m.total);
+      return;
+    }
     this.pending.delete(m.id);
-    if (m.ok) p.resolve(m.result);
+    if (m.ok) p.resolve(m.result as never);
     else p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
   }
 
@@ -71,6 +78,25 @@ export class InferenceClient {
       this.pending.set(id, { resolve, reject, onToken });
       this.start().then(
         () => this.post({ ...request, kind: 'describe', id }),
+        (err: Error) => {
+          this.pending.delete(id);
+          reject(new Error(`inference worker failed to start: ${err.message}`));
+        },
+      );
+    });
+    return { id, done };
+  }
+
+  /**
+   * Find Element: ranks candidate boxes (proposed from the pixels when none are given) for a
+   * phrase with a RefExp checkpoint; `onProgress` reports candidates scored so far.
+   */
+  findElement(request: Omit<FindElementRequest, 'kind' | 'id'>, onProgress?: Pending['onProgress']): { id: number; done: Promise<FindElementResult> } {
+    const id = this.nextId++;
+    const done = new Promise<FindElementResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      this.start().then(
+        () => this.post({ ...request, kind: 'findElement', id }),
         (err: Error) => {
           this.pending.delete(id);
           reject(new Error(`inference worker failed to start: ${err.message}`));

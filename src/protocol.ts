@@ -4,6 +4,7 @@
  * reply, `{ ok: false, error }` included, so no promise waits forever. No vscode imports:
  * the webview and the worker import this file too.
  */
+import { parseFindFromWebview, type FindElementRequest, type FindElementResult, type FindFromWebview, type FindProgress, type FindToWebview } from './find-element-protocol';
 
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 
@@ -67,12 +68,14 @@ export interface DescribeRequest {
 }
 
 /** `shutdown`: cancel everything, release the model and let the thread end on its own. */
-export type ToWorker = DescribeRequest | { kind: 'cancel'; id: number } | { kind: 'unload' } | { kind: 'shutdown' };
+export type ToWorker = DescribeRequest | FindElementRequest | { kind: 'cancel'; id: number } | { kind: 'unload' } | { kind: 'shutdown' };
 
 export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'token'; id: number; step: number; tokenId: number; text: string | null }
   | { kind: 'reply'; id: number; ok: true; result: DescribeResult }
+  | { kind: 'reply'; id: number; ok: true; result: FindElementResult }
+  | FindProgress
   | { kind: 'reply'; id: number; ok: false; error: ErrorInfo };
 
 // ---- host <-> webview ------------------------------------------------------------------
@@ -113,7 +116,8 @@ export type ToWebview =
   | { type: 'startCrop' }
   /** The one reply to a panel request that carries a requestId (crop, insertAltText). */
   | { type: 'reply'; requestId: number; ok: true; message?: string }
-  | { type: 'reply'; requestId: number; ok: false; error: ErrorInfo };
+  | { type: 'reply'; requestId: number; ok: false; error: ErrorInfo }
+  | FindToWebview;
 
 export type FromWebview =
   | { type: 'ready' }
@@ -126,7 +130,8 @@ export type FromWebview =
   /** Put `text` as the alt text of the image `imageKey` in the last active editor. */
   | { type: 'insertAltText'; requestId: number; imageKey: string; text: string }
   /** The user re-opened a history entry: its image becomes the one Run acts on. */
-  | { type: 'selectImage'; imageKey: string };
+  | { type: 'selectImage'; imageKey: string }
+  | FindFromWebview;
 
 const MAX_TEXT = 10_000;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -186,6 +191,6 @@ export function parseFromWebview(raw: unknown): FromWebview | null {
     case 'selectImage':
       return isImageKey(raw.imageKey) ? { type: 'selectImage', imageKey: raw.imageKey } : null;
     default:
-      return null;
+      return parseFindFromWebview(raw);
   }
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { DEFAULT_MODEL_FOR_TASK } from '../model-runtime/src/registry';
 import type { ExecutionProviderSetting, TaskId } from './protocol';
 
 /** The extension's settings, read fresh for every request so changes apply at once. */
@@ -10,7 +11,11 @@ export interface Settings {
   executionProvider: ExecutionProviderSetting;
   threads: number | undefined;
   idleUnloadMinutes: number;
+  /** RefExp checkpoint for Find Element and for grounding UI-structure nodes (folder or Hub id). */
+  refexpModelPath: string;
 }
+
+export const DEFAULT_REFEXP_MODEL = DEFAULT_MODEL_FOR_TASK.refexp!;
 
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration('pix2struct');
@@ -29,5 +34,6 @@ export function readSettings(): Settings {
     executionProvider: c.get<ExecutionProviderSetting>('executionProvider', 'auto'),
     threads: positive(c.get<number>('threads')),
     idleUnloadMinutes: c.get<number>('idleUnloadMinutes', 10),
+    refexpModelPath: c.get<string>('refexpModelPath', DEFAULT_REFEXP_MODEL),
   };
 }

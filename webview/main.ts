@@ -5,6 +5,7 @@
 import type { Box, DescribeResult, FromWebview, TaskId, TaskModelInfo, ToWebview } from '../src/protocol';
 import { enableBoxDrawing } from './box-drawing';
 import { createCropMode } from './crop-mode';
+import { initFindElement } from './find-element';
 import { createHistory, type HistoryEntry } from './history';
 import { hideOverlay } from './overlay';
 import { renderTable, renderTree } from './render';
@@ -139,6 +140,7 @@ document.getElementById('app')!.append(
   el('details', { open: true }, el('summary', { textContent: 'History' }), historyList),
   announce,
 );
+const find = initFindElement({ image, stage: image.parentElement!, task, runButton, stopButton, meta, results: structured.parentElement! }, (m) => vscode.postMessage(m));
 
 const STATE_WORDS: Record<TaskModelInfo['state'], string> = {
   folder: 'local folder',
@@ -151,7 +153,7 @@ const STATE_WORDS: Record<TaskModelInfo['state'], string> = {
 function showTaskModels(): void {
   for (const option of Array.from(task.options)) {
     const info = models.find((m) => m.task === option.value);
-    const label = TASK_LABELS.get(option.value as TaskId) ?? option.value;
+    const label = TASK_LABELS.get(option.value as TaskId) ?? option.dataset.label ?? option.value;
     option.textContent = info ? `${label} — ${info.name} (${STATE_WORDS[info.state]})` : label;
     option.title = info ? info.model : '';
     if (info) option.dataset.state = info.state;
@@ -229,7 +231,7 @@ function showStructured(result: DescribeResult): void {
     tableExports = { csv: result.table.csv, markdown: result.table.markdown };
     exportCsv.hidden = exportMarkdown.hidden = false;
   } else if (result.tree) {
-    const tree = renderTree(result.tree, () => undefined);
+    const tree = renderTree(result.tree, find.onTreeHover);
     structured.replaceChildren(tree);
     enableTreeKeys(tree);
   }

@@ -21,36 +21,46 @@ export function renderTable(table: TableOutput): HTMLElement {
   return wrap;
 }
 
-/** A collapsible tree; hovering a node reports it (the box overlay uses it when boxes exist). */
-export function renderTree(root: TreeNode, onHover: (node: TreeNode | null) => void): HTMLElement {
-  const list = (nodes: TreeNode[]): HTMLUListElement => {
+/**
+ * A collapsible tree; hovering or keyboard-focusing a node reports it with its item (the box
+ * overlay uses it when boxes exist); leaving or blurring reports null.
+ */
+export function renderTree(root: TreeNode, onHover: (node: TreeNode | null, item: HTMLLIElement | null) => void): HTMLElement {
+  type Hovered = { node: TreeNode; li: HTMLLIElement } | null;
+  const list = (nodes: TreeNode[], parent: Hovered): HTMLUListElement => {
     const ul = document.createElement('ul');
     ul.setAttribute('role', 'group');
-    for (const node of nodes) ul.append(item(node));
+    for (const node of nodes) ul.append(item(node, parent));
     return ul;
   };
-  const item = (node: TreeNode): HTMLLIElement => {
+  const item = (node: TreeNode, parent: Hovered): HTMLLIElement => {
     const li = document.createElement('li');
     li.setAttribute('role', 'treeitem');
+    li.dataset.nodeId = node.id;
     const label = node.tag === 'img' ? `🖼 ${node.attributes.alt ?? node.attributes.src ?? 'image'}` : node.text ?? `<${node.tag}>`;
     if (node.children.length > 0) {
       const details = document.createElement('details');
       details.open = true;
       const summary = document.createElement('summary');
       summary.textContent = label;
-      details.append(summary, list(node.children));
+      details.append(summary, list(node.children, { node, li }));
       li.append(details);
     } else {
       li.textContent = label;
     }
     li.addEventListener('mouseenter', (e) => {
       e.stopPropagation();
-      onHover(node);
+      onHover(node, li);
     });
-    li.addEventListener('mouseleave', () => onHover(null));
+    // Back to the parent: the pointer is still inside it (its own mouseleave follows if not).
+    li.addEventListener('mouseleave', () => onHover(parent?.node ?? null, parent?.li ?? null));
+    // The items are the tree's focus stops (tree-keys.ts); focus and blur do not bubble, so a
+    // parent item does not take over from its focused child.
+    li.addEventListener('focus', () => onHover(node, li));
+    li.addEventListener('blur', () => onHover(null, null));
     return li;
   };
-  const tree = list(root.children);
+  const tree = list(root.children, null);
   tree.setAttribute('role', 'tree');
   return tree;
 }

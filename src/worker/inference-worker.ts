@@ -9,6 +9,8 @@ import { preprocessImage } from '../../model-runtime/src/preprocess/index';
 import { Pix2StructTokenizer } from '../../model-runtime/src/tokenizer';
 import { decodeImage } from '../../model-runtime/src/preprocess/decode-image';
 import { DEPLOT_PROMPT, parseDeplotTable, parseUiStructure, toCsv, toMarkdown, widgetCaptioningInput } from '../../model-runtime/src/tasks/index';
+import { releaseRefExpModel, runFindElement } from './find-element';
+import type { FindElementRequest } from '../find-element-protocol';
 import type { DescribeRequest, DescribeResult, FromWorker, ToWorker } from '../protocol';
 
 const port = parentPort;
@@ -85,11 +87,27 @@ async function describe(req: DescribeRequest): Promise<void> {
   }
 }
 
+async function find(req: FindElementRequest): Promise<void> {
+  try {
+    const result = await runFindElement(req, cancels.get(req.id)!.signal, send);
+    send({ kind: 'reply', id: req.id, ok: true, result });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    send({ kind: 'reply', id: req.id, ok: false, error: { message, code: err instanceof Pix2StructError ? err.code : undefined } });
+  } finally {
+    cancels.delete(req.id);
+  }
+}
+
 port.on('message', (message: ToWorker) => {
   switch (message.kind) {
     case 'describe':
       cancels.set(message.id, new AbortController());
       queue = queue.then(() => describe(message));
+      break;
+    case 'findElement':
+      cancels.set(message.id, new AbortController());
+      queue = queue.then(() => find(message));
       break;
     case 'cancel':
       cancels.get(message.id)?.abort(new Pix2StructError('ABORTED', 'stopped'));
@@ -98,6 +116,7 @@ port.on('message', (message: ToWorker) => {
       queue = queue.then(async () => {
         await loaded?.model.release();
         loaded = null;
+        await releaseRefExpModel();
       });
       break;
     case 'shutdown':
@@ -107,6 +126,7 @@ port.on('message', (message: ToWorker) => {
       queue = queue.then(async () => {
         await loaded?.model.release();
         loaded = null;
+        await releaseRefExpModel();
         port.close();
       });
       break;

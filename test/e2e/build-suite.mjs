@@ -30,7 +30,10 @@ await esbuild.build({
   target: 'node20',
   format: 'cjs',
   sourcemap: 'inline',
-  external: ['vscode'],
+  // Suites may call the runtime directly to compute expected values: natives stay packages.
+  external: ['vscode', 'onnxruntime-node', 'sharp'],
   logLevel: 'warning',
 });
+// The runtime's header renderer looks for its font beside the bundle.
+fs.cpSync(path.join(root, 'model-runtime/assets'), path.join(path.dirname(outfile), 'assets'), { recursive: true });
 console.log(`build-suite: ${path.relative(root, outfile)} (${tests.join(', ')})`);

@@ -15,6 +15,7 @@ interface Box {
 interface Locator {
   boundingBox(): Promise<Box | null>;
   click(): Promise<void>;
+  hover(): Promise<void>;
   press(key: string): Promise<void>;
 }
 interface Frame {
@@ -35,6 +36,8 @@ export interface DriverPage {
 export type DriverOp =
   | { op: 'eval'; script: string }
   | { op: 'click'; selector: string }
+  /** Moves the mouse over the element's centre. */
+  | { op: 'hover'; selector: string }
   | { op: 'press'; selector: string; key: string }
   /** Offsets in CSS pixels from the element's top-left corner. */
   | { op: 'drag'; selector: string; from: [number, number]; to: [number, number] }
@@ -64,6 +67,8 @@ async function perform(page: DriverPage, op: DriverOp): Promise<unknown> {
       return frame.evaluate(op.script);
     case 'click':
       return frame.locator(op.selector).click();
+    case 'hover':
+      return frame.locator(op.selector).hover();
     case 'press':
       return frame.locator(op.selector).press(op.key);
     case 'drag': {
