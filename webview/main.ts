@@ -219,8 +219,10 @@ altTextButton.addEventListener('click', async () => {
 function showImage(next: NonNullable<typeof shown>): void {
   crop.end();
   shown = next;
-  if (image.src !== next.src) image.src = next.src;
   image.alt = next.name;
+  // Every run re-sends its image: a drawn widget box stays until the picture itself changes.
+  if (image.src === next.src) return;
+  image.src = next.src;
   box = undefined;
   hideOverlay(overlay);
 }

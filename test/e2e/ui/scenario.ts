@@ -178,6 +178,11 @@ export async function runScenario(ctx: ScenarioContext): Promise<{ steps: StepRe
     const state = await finishRun('widget', runs);
     assert.ok(words(state.output).length > 1, 'a caption was shown');
     assert.notEqual(state.output, describeOutput, 'the box is drawn into the input, so the caption differs from the plain one');
+    // The box survives the run: Run again without redrawing captions the same widget.
+    const again = await runCount(f);
+    await f.locator('#run').click();
+    const second = await finishRun('widget again', again);
+    assert.equal(second.output, state.output, 'a second Run on the same box gives the same caption');
   });
 
   await step('Stop mid-generation', async () => {
