@@ -218,10 +218,11 @@ altTextButton.addEventListener('click', async () => {
 
 function showImage(next: NonNullable<typeof shown>): void {
   crop.end();
+  const same = shown?.src === next.src;
   shown = next;
   image.alt = next.name;
   // Every run re-sends its image: a drawn widget box stays until the picture itself changes.
-  if (image.src === next.src) return;
+  if (same) return;
   image.src = next.src;
   box = undefined;
   hideOverlay(overlay);

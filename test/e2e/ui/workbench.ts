@@ -43,6 +43,14 @@ export async function explorerContextMenu(page: Page, fileName: string, item: Re
       continue;
     }
     await entry.click({ timeout: 5000 });
+    // With a webview focused, VS Code's menu sometimes keeps the click as a hover only (the item
+    // highlighted, the menu still open); the keyboard then picks the highlighted item, as a user would.
+    try {
+      await entry.waitFor({ state: 'hidden', timeout: 2000 });
+    } catch {
+      await page.keyboard.press('Enter');
+      await entry.waitFor({ state: 'hidden', timeout: 5000 });
+    }
     return;
   }
 }
