@@ -7,6 +7,7 @@ import { resolveModelFolder } from './model-location';
 import { Pix2StructPanel } from './panel';
 import type { Box, DescribeResult, TaskId } from './protocol';
 import { readSettings } from './settings';
+import { registerTraining } from './training/register';
 
 const IMAGE_FILTERS = { Images: ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff'] };
 
@@ -172,6 +173,7 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.commands.registerCommand('pix2struct.manageModels', () => manageModels(log)),
   );
 
+  registerTraining(context, log);
   log.info('Pix2Struct activated');
 }
 
