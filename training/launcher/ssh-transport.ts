@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
 import type { ExecOptions, ExecResult, RemoteTransport } from './transport';
 import { classifySshFailure } from './ssh-errors';
 import { LauncherInputError, TransferError } from './errors';
@@ -64,8 +65,8 @@ export class SshTransport implements RemoteTransport {
   }
 
   exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const command = remoteCommand(argv);
     return new Promise((resolve, reject) => {
+      const command = remoteCommand(argv);
       if (options.signal?.aborted) return reject(abortError(options.signal));
       const child = spawn(this.sshPath, [...this.options, '--', this.host, command], { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
@@ -104,15 +105,22 @@ export class SshTransport implements RemoteTransport {
     });
   }
 
+  /** A folder's contents, or a single file, land in remotePath (created with its parents). */
   async upload(localPath: string, remotePath: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    // Absolute, so rsync never mistakes a local name with a colon for host:path.
     const local = path.resolve(localPath);
     const source = (await isDirectory(local)) ? local + path.sep : local;
-    await this.rsync(['--', source, `${this.host}:${safeWord(remotePath)}`], `${localPath} → ${remotePath}`, options.signal);
+    const dest = safeWord(remotePath.replace(/\/+$/, ''));
+    const made = await this.exec(['mkdir', '-p', dest], { signal: options.signal });
+    if (made.code !== 0) throw new TransferError(this.host, `${localPath} → ${remotePath}`, made.code, made.stderr);
+    await this.rsync(['--', source, `${this.host}:${dest}/`], `${localPath} → ${remotePath}`, options.signal);
   }
 
   async download(remotePath: string, localPath: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const remote = safeWord(remotePath.endsWith('/') ? remotePath : remotePath + '/');
-    await this.rsync(['--', `${this.host}:${remote}`, path.resolve(localPath) + path.sep], `${remotePath} → ${localPath}`, options.signal);
+    const local = path.resolve(localPath);
+    await mkdir(local, { recursive: true });
+    await this.rsync(['--', `${this.host}:${remote}`, local + path.sep], `${remotePath} → ${localPath}`, options.signal);
   }
 
   private rsync(args: string[], what: string, signal?: AbortSignal): Promise<void> {
@@ -169,7 +177,6 @@ function rsyncShellWord(word: string): string {
 }
 
 async function isDirectory(p: string): Promise<boolean> {
-  const { stat } = await import('node:fs/promises');
   try {
     return (await stat(p)).isDirectory();
   } catch {

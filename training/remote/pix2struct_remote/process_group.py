@@ -1,0 +1,85 @@
+"""Finding and stopping every process of a run (standard library only).
+
+`control.py start` makes the supervisor the only member of a fresh session whose id equals its
+process group id, so the run's processes are those in that group or session, plus, in case a
+tool (a distributed launcher) starts its workers in new sessions, their descendants.
+"""
+import os
+import signal
+import time
+from typing import Dict, Set, Tuple
+
+
+def _proc_table() -> Dict[int, Tuple[int, int, int, str]]:
+    """pid -> (ppid, pgid, sid, state) for every process, read from /proc."""
+    table: Dict[int, Tuple[int, int, int, str]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                raw = f.read().decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+        fields = raw[raw.rfind(")") + 2:].split()
+        table[int(name)] = (int(fields[1]), int(fields[2]), int(fields[3]), fields[0])
+    return table
+
+
+def run_processes(pgid: int) -> Set[int]:
+    """Live (non-zombie) processes of the run whose group/session id is `pgid`."""
+    if not os.path.isdir("/proc/self"):
+        try:
+            os.killpg(pgid, 0)
+            return {pgid}
+        except ProcessLookupError:
+            return set()
+        except PermissionError:
+            return {pgid}
+    table = _proc_table()
+    members = {pid for pid, (_, group, session, _) in table.items() if group == pgid or session == pgid}
+    grew = True
+    while grew:
+        children = {pid for pid, (ppid, _, _, _) in table.items() if ppid in members} - members
+        grew = bool(children)
+        members |= children
+    return {pid for pid in members if table[pid][3] != "Z" and pid != os.getpid()}
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the run is still alive."""
+    return bool(run_processes(pgid))
+
+
+def _signal_all(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for pid in run_processes(pgid):
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def terminate_run(pgid: int, grace_s: float = 10.0) -> bool:
+    """SIGTERM to every process of the run, SIGKILL to what is left after `grace_s`.
+
+    Returns True when nothing of the run remains.
+    """
+    if not group_alive(pgid):
+        return True
+    _signal_all(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        if not group_alive(pgid):
+            return True
+        time.sleep(0.1)
+    for _ in range(50):
+        _signal_all(pgid, signal.SIGKILL)
+        time.sleep(0.1)
+        if not group_alive(pgid):
+            return True
+    return False
