@@ -96,6 +96,8 @@ export interface WizardChoices {
   batchSize: number;
   learningRate: number;
   maxPatches: number;
+  /** An interpreter on the host that has the training requirements; undefined: the run makes a venv. */
+  python?: string;
 }
 
 /** The wizard's answers plus the defaults for everything it does not ask. */
@@ -108,6 +110,7 @@ export function buildRunSpec(c: WizardChoices): RunSpec {
     backend: c.backend,
     dataset: c.dataset,
     baseModel: c.baseModel.trim(),
+    ...(c.python ? { python: c.python } : {}),
     steps: c.steps,
     batchSize: c.batchSize,
     gradAccum: 1,

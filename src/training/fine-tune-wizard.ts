@@ -18,7 +18,7 @@ interface Step {
 }
 
 /** Asks for everything a run needs; undefined when the user cancels at any step. */
-export async function askFineTune(listHosts: () => Promise<string[]>, defaultHost: string): Promise<FineTuneRequest | undefined> {
+export async function askFineTune(listHosts: () => Promise<string[]>, defaultHost: string, python: string | undefined): Promise<FineTuneRequest | undefined> {
   const title = (n: number, what: string): Step => ({ title: `Fine-tune on Remote Host (${n}/9): ${what}` });
 
   const taskPick = await vscode.window.showQuickPick(
@@ -56,7 +56,7 @@ export async function askFineTune(listHosts: () => Promise<string[]>, defaultHos
   });
   if (name === undefined) return undefined;
 
-  const spec = buildRunSpec({ name, task, dataset, baseModel, backend: target.kind === 'tpu-vm' ? 'tpu' : 'gpu', steps, batchSize, learningRate, maxPatches });
+  const spec = buildRunSpec({ name, task, dataset, baseModel, backend: target.kind === 'tpu-vm' ? 'tpu' : 'gpu', steps, batchSize, learningRate, maxPatches, python });
   return { spec, target };
 }
 

@@ -1,14 +1,28 @@
 // Maps training/launcher's Launcher onto the port the extension codes against.
-import { Launcher, listSshHosts, type LauncherOptions } from '../../training/launcher';
+import { createTransport, Launcher, listSshHosts, SshTransport } from '../../training/launcher';
 import type { TrainingLauncher } from './launcher-port';
 
-export function createLauncher(options: LauncherOptions): TrainingLauncher {
-  const launcher = new Launcher(options);
+export interface LauncherSettings {
+  /** training/remote inside the installed extension (uploaded to each host). */
+  codeDir: string;
+  /** Folder under the host login's home for code and runs; undefined: the launcher's default. */
+  remoteRoot?: string;
+  /** An ssh_config to use instead of ~/.ssh/config, for host listing and connections alike. */
+  sshConfigFile?: string;
+}
+
+export function createLauncher(settings: LauncherSettings): TrainingLauncher {
+  const launcher = new Launcher({
+    codeDir: settings.codeDir,
+    ...(settings.remoteRoot ? { remoteRoot: settings.remoteRoot } : {}),
+    transportFactory: (target) =>
+      target.kind === 'ssh' && settings.sshConfigFile ? new SshTransport({ host: target.host, configFile: settings.sshConfigFile }) : createTransport(target),
+  });
   return {
     // ~/.ssh/config is small and local; reading it is the launcher's job.
-    listHosts: async () => listSshHosts(),
+    listHosts: async () => listSshHosts(settings.sshConfigFile ? { file: settings.sshConfigFile } : {}),
     submit: (spec, target, { signal, onProgress }) =>
-      launcher.submit(target, spec, (state) => onProgress?.(state === 'uploading' ? 'uploading the dataset and code' : `${state}…`), { signal }),
+      launcher.submit(target, spec, (state) => onProgress?.(state === 'uploading' ? 'uploading the dataset' : `${state}…`), { signal }),
     status: (record, options) => launcher.status(record, options),
     tail: (record, handlers, { signal }) => launcher.tail(record, handlers, { signal }),
     cancel: (record) => launcher.cancel(record),

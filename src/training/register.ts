@@ -25,7 +25,11 @@ type Log = vscode.LogOutputChannel;
  * extension. Runs go on on their hosts when VS Code closes and are found again on activation.
  */
 export function registerTraining(context: vscode.ExtensionContext, log: Log, launcherFactory?: () => TrainingLauncher): vscode.Disposable {
-  let current = startTraining(context, log, launcherFactory);
+  const tree = new RunTreeProvider();
+  // One view for the extension's lifetime; restarts of the training part keep it.
+  const view = vscode.window.createTreeView(TRAINING_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
+  const start = () => startTraining(context, log, { tree, view }, launcherFactory);
+  let current = start();
   const testCommands: vscode.Disposable[] = [];
   // Extension tests reload this part the way a window reload would, and read the tree as data.
   if (context.extensionMode === vscode.ExtensionMode.Test) {
@@ -34,14 +38,24 @@ export function registerTraining(context: vscode.ExtensionContext, log: Log, lau
       vscode.commands.registerCommand('pix2struct.training.test.getStoredRuns', () => context.globalState.get(STORE_KEY)),
       vscode.commands.registerCommand('pix2struct.training.test.reactivate', async () => {
         await current.dispose();
-        current = startTraining(context, log, launcherFactory);
+        current = start();
       }),
       vscode.commands.registerCommand('pix2struct.training.test.snapshot', () => current.snapshot()),
     );
   }
+  // Where runs live and how hosts are reached are fixed per launcher: changing them starts afresh.
+  const configWatch = vscode.workspace.onDidChangeConfiguration(async (e) => {
+    if (!e.affectsConfiguration('pix2struct.training.remoteRoot') && !e.affectsConfiguration('pix2struct.training.sshConfigFile')) return;
+    log.info('training: host settings changed; reconnecting to runs');
+    await current.dispose();
+    current = start();
+  });
+  testCommands.push(configWatch);
   const disposable = new vscode.Disposable(() => {
     for (const d of testCommands) d.dispose();
     void current.dispose();
+    view.dispose();
+    tree.dispose();
   });
   context.subscriptions.push(disposable);
   return disposable;
@@ -52,21 +66,35 @@ interface Started {
   dispose(): Promise<void>;
 }
 
-function startTraining(context: vscode.ExtensionContext, log: Log, launcherFactory?: () => TrainingLauncher): Started {
-  const launcher = launcherFactory?.() ?? createLauncher({ codeDir: path.join(context.extensionPath, 'training', 'remote') });
+function startTraining(
+  context: vscode.ExtensionContext,
+  log: Log,
+  { tree, view }: { tree: RunTreeProvider; view: vscode.TreeView<RunTreeNode> },
+  launcherFactory?: () => TrainingLauncher,
+): Started {
+  const settings = vscode.workspace.getConfiguration('pix2struct.training');
+  const launcher =
+    launcherFactory?.() ??
+    createLauncher({
+      codeDir: path.join(context.extensionPath, 'training', 'remote'),
+      remoteRoot: settings.get<string>('remoteRoot', '').trim() || undefined,
+      sshConfigFile: settings.get<string>('sshConfigFile', '').trim() || undefined,
+    });
   const store = new RunStore(context.globalState);
   const runs = new TrainingRuns(store, launcher, log);
-  const tree = new RunTreeProvider(runs);
-  const view = vscode.window.createTreeView(TRAINING_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
+  tree.attach(runs);
   const logChannels = new Map<string, { channel: vscode.OutputChannel; subscription: { dispose(): void } }>();
-  const disposables: vscode.Disposable[] = [view, tree, runs];
+  const disposables: vscode.Disposable[] = [runs, new vscode.Disposable(() => tree.attach(undefined))];
   const config = () => vscode.workspace.getConfiguration('pix2struct.training');
   const defaultHostTarget = () => {
     const host = config().get<string>('defaultHost', '').trim();
     return host && !sshHostError(host) ? [{ kind: 'ssh' as const, host }] : [];
   };
 
-  const showTrust = () => (view.message = vscode.workspace.isTrusted ? undefined : UNTRUSTED_MESSAGE);
+  const showTrust = () => {
+    if (!vscode.workspace.isTrusted) view.message = UNTRUSTED_MESSAGE;
+    else if (view.message) view.message = undefined;
+  };
   showTrust();
 
   /** Runtime twin of the manifest's `enablement: isWorkspaceTrusted`: commands can be run from code too. */
@@ -101,7 +129,7 @@ function startTraining(context: vscode.ExtensionContext, log: Log, launcherFacto
 
   const fineTune = async () => {
     if (!trusted()) return undefined;
-    const request = await askFineTune(() => launcher.listHosts(), config().get<string>('defaultHost', '').trim());
+    const request = await askFineTune(() => launcher.listHosts(), config().get<string>('defaultHost', '').trim(), config().get<string>('remotePython', '').trim() || undefined);
     if (!request) return undefined;
     const { spec, target } = request;
     const where = target.kind === 'ssh' ? target.host : `TPU VM ${target.name}`;
@@ -318,7 +346,7 @@ function startTraining(context: vscode.ExtensionContext, log: Log, launcherFacto
   return {
     snapshot: () => ({
       trusted: vscode.workspace.isTrusted,
-      message: view.message ?? null,
+      message: view.message || null,
       groups: tree.model(),
       runs: runs.views().map((v) => {
         const m = runs.existingMonitor(v.record.id);

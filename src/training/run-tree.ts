@@ -10,10 +10,18 @@ export const OPEN_RUN_PANEL_COMMAND = 'pix2struct.training.openRunPanel';
 export class RunTreeProvider implements vscode.TreeDataProvider<RunTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+  private runs: TrainingRuns | undefined;
+  private subscription: vscode.Disposable | undefined;
 
-  constructor(private readonly runs: TrainingRuns) {
-    this.subscription = runs.onDidChange(() => this.changed.fire(undefined));
+  /**
+   * Shows `runs` (undefined: nothing). The view itself lives as long as the extension, so a
+   * restart of the training part (settings changed) keeps the same view.
+   */
+  attach(runs: TrainingRuns | undefined): void {
+    this.subscription?.dispose();
+    this.runs = runs;
+    this.subscription = runs?.onDidChange(() => this.changed.fire(undefined));
+    this.changed.fire(undefined);
   }
 
   refresh(): void {
@@ -22,7 +30,7 @@ export class RunTreeProvider implements vscode.TreeDataProvider<RunTreeNode>, vs
 
   /** The current tree as plain data (what the user sees). */
   model(): HostGroupModel[] {
-    return groupRuns(this.runs.views(), (iso) => formatStarted(iso));
+    return this.runs ? groupRuns(this.runs.views(), (iso) => formatStarted(iso)) : [];
   }
 
   getChildren(node?: RunTreeNode): RunTreeNode[] {
@@ -51,7 +59,7 @@ export class RunTreeProvider implements vscode.TreeDataProvider<RunTreeNode>, vs
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    this.subscription?.dispose();
     this.changed.dispose();
   }
 }
