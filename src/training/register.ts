@@ -76,7 +76,8 @@ function startTraining(
   const launcher =
     launcherFactory?.() ??
     createLauncher({
-      codeDir: path.join(context.extensionPath, 'training', 'remote'),
+      // build.mjs copies training/remote here (the package ships dist/ only).
+      codeDir: path.join(context.extensionPath, 'dist', 'training-remote'),
       remoteRoot: settings.get<string>('remoteRoot', '').trim() || undefined,
       sshConfigFile: settings.get<string>('sshConfigFile', '').trim() || undefined,
     });

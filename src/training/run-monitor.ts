@@ -20,6 +20,8 @@ export class RunMonitor {
   status: RunStatus | undefined;
   connection: Connection = 'idle';
   error: string | undefined;
+  /** Whether any data arrived since follow() began: a first failure means the host is unreachable. */
+  everConnected = false;
   readonly metrics: MetricPoint[] = [];
   private logText = '';
   private abort: AbortController | undefined;
@@ -72,6 +74,7 @@ export class RunMonitor {
     this.metrics.length = 0;
     this.logText = '';
     this.connection = 'connecting';
+    this.everConnected = false;
     this.error = undefined;
     this.emit({ kind: 'reset' });
     this.emit({ kind: 'status' });
@@ -131,6 +134,7 @@ export class RunMonitor {
 
   private markLive(statusChanged = false): void {
     const wasLive = this.connection === 'live';
+    this.everConnected = true;
     if (this.connection !== 'ended') this.connection = this.status && isTerminal(this.status.state) ? 'ended' : 'live';
     if (this.connection === 'live') this.error = undefined;
     if (statusChanged || !wasLive) this.emit({ kind: 'status' });

@@ -15,6 +15,7 @@ export class TrainingRuns implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private changeTimer: NodeJS.Timeout | undefined;
+  private readonly notified = new Set<string>();
   private disposed = false;
 
   constructor(
@@ -45,6 +46,10 @@ export class TrainingRuns implements vscode.Disposable {
     m.onEvent((e) => {
       if (e.kind !== 'status') return;
       if (m!.status) void this.store.setStatus(id, m!.status);
+      // A run that never connected (host down, auth) or whose tail gave up is worth a notification;
+      // a short drop on a live run only shows in the tree and the log while it reconnects.
+      if (m!.connection === 'error' || (m!.connection === 'reconnecting' && !m!.everConnected)) this.notifyLost(m!);
+      else if (m!.connection === 'live') this.notified.delete(id);
       this.fireSoon();
     });
     this.monitors.set(id, m);
@@ -118,6 +123,22 @@ export class TrainingRuns implements vscode.Disposable {
   stopFollowing(): void {
     for (const m of this.monitors.values()) m.stop();
     this.monitors.clear();
+  }
+
+  /** One notification per run and connection loss: the tree and the log keep the details. */
+  private notifyLost(m: RunMonitor): void {
+    if (this.notified.has(m.record.id) || this.disposed) return;
+    this.notified.add(m.record.id);
+    void vscode.window
+      .showErrorMessage(`Pix2Struct: cannot follow "${m.record.name}" on ${hostLabel(m.record.target)}${m.connection === 'reconnecting' ? ' (still retrying)' : ''}: ${m.error ?? 'unknown error'}`, 'Reconnect', 'Show Log')
+      .then((choice) => {
+        if (choice === 'Show Log') this.log.show();
+        else if (choice === 'Reconnect' && vscode.workspace.isTrusted && this.monitors.get(m.record.id) === m) {
+          this.notified.delete(m.record.id);
+          m.stop();
+          void m.follow();
+        }
+      });
   }
 
   private fireSoon(): void {
