@@ -46,8 +46,13 @@ export async function startSshd(): Promise<TestSshd> {
   const port = await freePort();
   const downPort = await freePort();
   const user = os.userInfo().username;
-  // sshd refuses to start without its privilege-separation folder.
-  fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  // sshd started as root refuses to run without its privilege-separation folder; a non-root
+  // sshd (CI runners) does not use it, and cannot create it.
+  try {
+    fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  } catch {
+    /* not root */
+  }
   const sshdConfig = path.join(dir, 'sshd_config');
   fs.writeFileSync(
     sshdConfig,

@@ -59,3 +59,21 @@ def read_output(out: Path) -> Tuple[List[dict], List[dict], dict]:
 def pixel(out: Path, record: dict, xy: Tuple[int, int]) -> Color:
     with Image.open(out / record["image"]) as im:
         return im.convert("RGB").getpixel(xy)
+
+
+BLUE = (0, 0, 255)
+
+
+def outline_pixels(x0: int, y0: int, x1: int, y1: int) -> set:
+    """The pixels of a 1-px rectangle outline with inclusive corners (x0, y0)-(x1, y1)."""
+    return ({(x, y) for x in range(x0, x1 + 1) for y in (y0, y1)}
+            | {(x, y) for y in range(y0, y1 + 1) for x in (x0, x1)})
+
+
+def changed_pixels(before: Path, after: Path) -> dict:
+    """{(x, y): new colour} for every pixel that differs between two pictures of one size."""
+    with Image.open(before) as a, Image.open(after) as b:
+        a, b = a.convert("RGB"), b.convert("RGB")
+        assert a.size == b.size
+        w = a.width
+        return {(i % w, i // w): pb for i, (pa, pb) in enumerate(zip(a.getdata(), b.getdata())) if pa != pb}

@@ -42,13 +42,13 @@ def init_run(tmp_path: Path, run_id: str = "20261124-211500-3fa9c2", **overrides
 
 
 def tail_all(run_dir: Path, log_offset: int = 0, metrics_offset: int = 0, env: Optional[Dict[str, str]] = None,
-             stop_after_lines: Optional[int] = None) -> Tuple[List[Dict[str, Any]], int]:
+             stop_after_lines: Optional[int] = None, timeout: float = 50) -> Tuple[List[Dict[str, Any]], int]:
     """Runs tail until it exits (or kills it after `stop_after_lines` lines, as a dropped connection)."""
     proc = subprocess.Popen([sys.executable, str(CONTROL), "tail", str(run_dir), str(log_offset), str(metrics_offset)],
                             stdout=subprocess.PIPE, env=env)
     lines = []
     assert proc.stdout is not None
-    deadline = time.monotonic() + 50
+    deadline = time.monotonic() + timeout
     for raw in proc.stdout:
         lines.append(json.loads(raw))
         if stop_after_lines is not None and len(lines) >= stop_after_lines:
@@ -225,6 +225,17 @@ def test_cancel_stops_every_process_of_the_run_and_is_idempotent(tmp_path: Path)
     assert status["state"] == "cancelled"  # not turned into "failed" by the dying supervisor
     lines, code = tail_all(run_dir)
     assert code == 0 and lines[-1]["status"]["state"] == "cancelled"
+
+
+def test_a_training_process_killed_by_a_signal_is_resumed(tmp_path: Path) -> None:
+    run_dir = init_run(tmp_path, steps=6, save_every=2)
+    control("start", str(run_dir), env=dict(os.environ, FAKE_STEP_SECONDS="0.1", FAKE_KILL_AT_STEP="5"))
+    lines, code = tail_all(run_dir)
+    assert code == 0 and lines[-1]["status"]["state"] == "succeeded"
+    assert "training was killed by signal 9; resuming from the newest checkpoint (retry 1 of 2)" in \
+        (run_dir / "run.log").read_text()
+    steps = [line["metric"]["step"] for line in lines if "metric" in line]
+    assert steps == [1, 2, 3, 4, 5, 6]  # 5 was lost with the process (no metric written), then redone
 
 
 def test_cancel_before_start_just_marks_the_run_cancelled(tmp_path: Path) -> None:

@@ -91,6 +91,7 @@ def test_tiny_datasets_still_get_an_eval_picture(tmp_path: Path):
     ('{"image": "a.png", "target": ""}', r"train\.jsonl line 2: 'target' must be a non-empty string"),
     ('{"target": "x"}', r"train\.jsonl line 2: missing \"image\""),
     ('{"image": "../outside.png", "target": "x"}', r"line 2: image '\.\./outside\.png' points outside"),
+    ('{"image": "/etc/hostname", "target": "x"}', r"line 2: image '/etc/hostname' points outside"),
     ('{"image": "notes.txt", "target": "x"}', r"line 2: image 'notes\.txt' is not a readable picture"),
     ('["a.png", "x"]', r"line 2: expected a JSON object"),
 ])
@@ -124,3 +125,17 @@ def test_folder_problems_are_explained(tmp_path: Path):
     with pytest.raises(DatasetError, match=r"already exists and is not empty"):
         convert("custom", src, tmp_path / "full")
     assert (tmp_path / "full" / "keep.txt").read_text() == "precious"
+
+
+def test_non_utf8_files_and_duplicate_spellings_of_a_picture(tmp_path: Path):
+    src = tmp_path / "mine"
+    write_image(src / "a.png")
+    write_image(src / "b.png")
+    write_lines(src / "train.jsonl", jsonl({"image": "a.png", "target": "x"}, {"image": "./a.png", "target": "y"}))
+    write_lines(src / "eval.jsonl", jsonl({"image": "b.png", "target": "z"}))
+    convert("custom", src, tmp_path / "out")
+    train, _, _ = read_output(tmp_path / "out")
+    assert train[0]["image"] == train[1]["image"]  # one picture, one file
+    (src / "eval.jsonl").write_bytes(b'{"image": "b.png", "target": "caf\xe9"}\n')
+    with pytest.raises(DatasetError, match=r"eval\.jsonl is not UTF-8 text"):
+        convert("custom", src, tmp_path / "out2")

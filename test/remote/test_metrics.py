@@ -1,7 +1,9 @@
 """Metrics against values worked out by hand (derivations in the comments) or published examples."""
 import itertools
+import json
 import math
 import random
+from pathlib import Path
 
 import pytest
 
@@ -57,8 +59,24 @@ def test_cider_of_a_single_image_corpus_is_zero():
     assert compute("textcaps", ["a b c d"], recs(["a b c d"]))["cider"] == 0.0
 
 
+REFERENCE = json.loads((Path(__file__).with_name("fixtures") / "ptb-cider-reference.json").read_text(encoding="utf-8"))
+
+
+def test_tokens_match_stanfords_ptb_tokenizer_on_caption_like_sentences():
+    # Produced by pycocoevalcap's PTBTokenizer (Java) -- see make_ptb_cider_reference.py.
+    mismatches = [(s, expected, ptb_tokenize(s)) for s, expected in REFERENCE["tokens"] if ptb_tokenize(s) != expected]
+    assert not mismatches
+
+
+def test_cider_equals_pycocoevalcap_on_a_sixty_image_corpus():
+    case = REFERENCE["cider"]
+    records = [{"id": str(i), "references": refs} for i, refs in enumerate(case["references"])]
+    assert compute("textcaps", case["predictions"], records)["cider"] == pytest.approx(case["score"], rel=1e-9)
+
+
 def test_ptb_style_tokens():
-    assert ptb_tokenize("A man's hat, (left) \"big\"; don't!") == ["a", "man", "'s", "hat", "left", "big", "do", "n't"]
+    # Brackets survive as -lrb-/-rrb-: pycocoevalcap drops "-LRB-" but the tokenizer lower-cased it.
+    assert ptb_tokenize("A man's hat, (left) \"big\"; don't!") == ["a", "man", "'s", "hat", "-lrb-", "left", "-rrb-", "big", "do", "n't"]
     assert ptb_tokenize("Costs $5 or 50% at 1,000.5 U.S. well-known") == [
         "costs", "$", "5", "or", "50", "%", "at", "1,000.5", "u.s.", "well-known"]
 

@@ -237,6 +237,9 @@ export class Launcher {
   private async control(transport: RemoteTransport, codeDir: string, args: string[], options: { stdin?: string; signal?: AbortSignal }): Promise<unknown> {
     const r = await transport.exec([this.controlPython, `${codeDir}/control.py`, ...args], options);
     const parsed = parseJson(r.stdout.trim().split('\n').pop() ?? '');
+    if (r.code === 127) {
+      throw new RemoteCommandError(transport.label, `control.py ${args[0]}`, r.code, r.stderr, `${this.controlPython} was not found on the host; install Python 3.8 or newer there`);
+    }
     if (r.code !== 0) {
       const detail = parsed && typeof parsed === 'object' && 'error' in parsed ? String((parsed as { error: unknown }).error) : undefined;
       throw new RemoteCommandError(transport.label, `control.py ${args[0]}`, r.code, r.stderr, detail);
@@ -257,7 +260,8 @@ export class Launcher {
   ): Promise<{ terminal?: RunStatus; reason: string }> {
     const attempt = new AbortController();
     const stop = () => attempt.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', stop, { once: true });
+    if (options.signal?.aborted) stop();
+    else options.signal?.addEventListener('abort', stop, { once: true });
     let stalled = false;
     let watchdog: NodeJS.Timeout;
     const arm = () => {

@@ -157,9 +157,15 @@ export class SshTransport implements RemoteTransport {
   }
 }
 
-/** A socket path short enough for sun_path (104 bytes on macOS) and free of ssh's % tokens and spaces. */
+let instances = 0;
+
+/**
+ * A socket path short enough for sun_path (104 bytes on macOS) and free of ssh's % tokens and
+ * spaces. One per transport instance, so disposing one launcher never closes another's sessions.
+ */
 function controlPath(host: string, configFile: string | undefined): string {
-  const key = crypto.createHash('sha256').update(`${host}\0${configFile ?? ''}\0${os.userInfo().username}`).digest('hex').slice(0, 16);
+  const owner = `${host}\0${configFile ?? ''}\0${os.userInfo().username}\0${process.pid}\0${++instances}`;
+  const key = crypto.createHash('sha256').update(owner).digest('hex').slice(0, 16);
   let dir = os.tmpdir();
   // ssh appends ".XXXXXXXXXXXXXXXX" while creating the socket: keep well below the limit.
   if (/[\s%"'\\]/.test(dir) || dir.length > 60) dir = process.platform === 'win32' ? dir : '/tmp';

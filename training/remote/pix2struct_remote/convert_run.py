@@ -30,13 +30,19 @@ def main(argv: list) -> int:
     if not os.path.exists(source):
         print(f"error: the dataset folder {source} does not exist on this host", file=sys.stderr)
         return 1
-    from pix2struct_remote.datasets import convert  # the converters need Pillow: training python only
+    from pix2struct_remote.datasets import DatasetError, convert  # needs Pillow: training python only
 
     out = os.path.join(run_dir, rf.DATA_DIR)
     partial = out + ".partial"
     shutil.rmtree(partial, ignore_errors=True)
     os.makedirs(partial)
-    convert(spec["dataset"]["format"], source, partial)
+    fmt = spec["dataset"]["format"]
+    try:
+        convert(fmt, source, partial, task=spec["task"] if fmt == "custom" else None,
+                log=lambda line: print(line, flush=True))
+    except DatasetError as e:
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        return 1
     shutil.rmtree(out, ignore_errors=True)
     os.rename(partial, out)
     info_path = os.path.join(out, "info.json")

@@ -113,6 +113,9 @@ class FineTune:
         spec = self.spec
         self.accelerator = Accelerator(mixed_precision=mixed_precision(spec["bf16"]))
         set_seed(spec["seed"])
+        acc = self.accelerator
+        self.say(f"{acc.num_processes} process{'es' if acc.num_processes > 1 else ''} on {acc.device}, "
+                 f"mixed precision {acc.mixed_precision}")
         data_dir = os.path.join(self.run_dir, rf.DATA_DIR)
         self.train_records = read_records(os.path.join(data_dir, "train.jsonl"))
         if not self.train_records:
@@ -158,7 +161,11 @@ class FineTune:
                                self.accelerator.num_processes, spec["seed"], self.step * micro, spec["steps"] * micro)
         workers = min(4, max((os.cpu_count() or 1) // self.accelerator.num_processes - 1, 0)) \
             if torch.cuda.is_available() else 0
-        return DataLoader(dataset, batch_size=None, shuffle=False, num_workers=workers,
+        # A private generator: the loader's seed draw must not consume the global RNG that dropout
+        # uses, or a resumed run would drop different units than an uninterrupted one.
+        generator = torch.Generator()
+        generator.manual_seed(spec["seed"] * 7919 + self.step)
+        return DataLoader(dataset, batch_size=None, shuffle=False, num_workers=workers, generator=generator,
                           pin_memory=torch.cuda.is_available(), persistent_workers=False)
 
     # --- checkpoints and evaluation ---------------------------------------------------------
@@ -206,7 +213,10 @@ class FineTune:
         model.eval()
         device = self.accelerator.device
         task = self.spec["task"]
-        true_id = self.processor.tokenizer("true", add_special_tokens=False)["input_ids"][0] if task == "refexp" else None
+        answer_ids = None
+        if task == "refexp":  # candidates ranked by log P("true") - log P("false") of the first token
+            tok = self.processor.tokenizer
+            answer_ids = [tok(word, add_special_tokens=False)["input_ids"][0] for word in ("true", "false")]
         predictions: List[Any] = []
         loss_sum, count = 0.0, 0
         size = self.spec["batch_size"]
@@ -219,10 +229,11 @@ class FineTune:
                 out = model(**enc, labels=labels)
                 loss_sum += float(out.loss) * len(chunk)
                 count += len(chunk)
-                if true_id is not None:
+                if answer_ids is not None:
                     start = torch.full((len(chunk), 1), model.config.decoder_start_token_id, device=device)
                     logits = model(**enc, decoder_input_ids=start).logits  # [B, 1, vocab]
-                    predictions.extend(torch.log_softmax(logits[:, 0].float(), dim=-1)[:, true_id].tolist())
+                    logp = torch.log_softmax(logits[:, 0].float(), dim=-1)  # [B, vocab]
+                    predictions.extend((logp[:, answer_ids[0]] - logp[:, answer_ids[1]]).tolist())
                 else:
                     ids = model.generate(**enc, max_new_tokens=self.spec["max_target_length"])
                     predictions.extend(self.processor.tokenizer.batch_decode(ids, skip_special_tokens=True))

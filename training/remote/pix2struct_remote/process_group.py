@@ -52,12 +52,27 @@ def group_alive(pgid: int) -> bool:
     return bool(run_processes(pgid))
 
 
-def _signal_all(pgid: int, sig: int) -> None:
+def _pid_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    return raw[raw.rfind(")") + 2:].split()[0] != "Z"
+
+
+def _signal_all(pgid: int, known: Set[int], sig: int) -> None:
     try:
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
         pass
-    for pid in run_processes(pgid):
+    for pid in known:
         try:
             os.kill(pid, sig)
         except (ProcessLookupError, PermissionError):
@@ -67,19 +82,27 @@ def _signal_all(pgid: int, sig: int) -> None:
 def terminate_run(pgid: int, grace_s: float = 10.0) -> bool:
     """SIGTERM to every process of the run, SIGKILL to what is left after `grace_s`.
 
+    The run's processes are gathered before the first signal and on every poll: a process in a
+    session of its own is found only through its parent, and would be lost once the parent died.
     Returns True when nothing of the run remains.
     """
-    if not group_alive(pgid):
+    known = run_processes(pgid)
+
+    def remaining() -> Set[int]:
+        known.update(run_processes(pgid))
+        return {pid for pid in known if _pid_alive(pid)}
+
+    if not remaining():
         return True
-    _signal_all(pgid, signal.SIGTERM)
+    _signal_all(pgid, known, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline:
-        if not group_alive(pgid):
+        if not remaining():
             return True
         time.sleep(0.1)
     for _ in range(50):
-        _signal_all(pgid, signal.SIGKILL)
+        _signal_all(pgid, remaining(), signal.SIGKILL)
         time.sleep(0.1)
-        if not group_alive(pgid):
+        if not remaining():
             return True
     return False

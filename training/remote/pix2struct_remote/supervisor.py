@@ -22,6 +22,9 @@ from pix2struct_remote import run_files as rf
 CODE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REQUIREMENTS = os.path.join(CODE_DIR, "requirements.txt")
 VENV_MARKER = ".pix2struct-requirements.sha256"
+# A training process killed by a signal it did not get from us (the OOM killer, a crashed driver)
+# is started again this many times; it resumes from its newest checkpoint.
+TRAINING_RETRIES = 2
 # Run by the training interpreter: proves the requirements import and counts GPUs; last line JSON.
 PROBE = (
     "import json, torch, transformers, accelerate, safetensors, PIL\n"
@@ -160,7 +163,17 @@ class Supervisor:
                     "--module", "pix2struct_remote.finetune", run_dir]
         else:
             argv = [python, "-m", "pix2struct_remote.finetune", run_dir]
-        self.run_child(argv, f"training ({processes} process{'es' if processes > 1 else ''})")
+        what = f"training ({processes} process{'es' if processes > 1 else ''})"
+        for attempt in range(TRAINING_RETRIES + 1):
+            try:
+                self.run_child(argv, what)
+                break
+            except StepFailed as e:
+                killed = e.exit_code is not None and e.exit_code < 0
+                if self.terminated or not killed or attempt == TRAINING_RETRIES:
+                    raise
+                self.log(f"training was killed by signal {-e.exit_code}; resuming from the newest checkpoint "
+                         f"(retry {attempt + 1} of {TRAINING_RETRIES})")
         if not os.path.isfile(os.path.join(self.run_dir, rf.CHECKPOINTS_DIR, "final", "config.json")):
             raise StepFailed("training ended without writing checkpoints/final")
 

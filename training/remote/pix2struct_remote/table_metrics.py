@@ -4,6 +4,10 @@ Follows deplot/metrics.py's table_datapoints_precision_recall: a table becomes a
 datapoints "row header + column header" -> cell; predicted and target datapoints are matched
 one to one by the normalised Levenshtein distance of their keys, and each matched pair scores
 key similarity x value similarity (relative error for numbers, ANLS for text).
+
+table_f1 is the mean per-table RMS F1, as the current deplot/metrics.py reports it (an earlier
+revision averaged recall under that name). The matching is this module's own Hungarian
+algorithm rather than scipy's, so ties between equally cheap matchings may break differently.
 """
 from __future__ import annotations
 

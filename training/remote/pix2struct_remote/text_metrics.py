@@ -21,24 +21,30 @@ def levenshtein(a: str, b: str) -> int:
 
 
 # pycocoevalcap's PTBTokenizer runs Stanford's PTBTokenizer (-lowerCase) and then drops these.
-_DROPPED = {"''", "'", "``", "`", "-lrb-", "-rrb-", "-lcb-", "-rcb-", ".", "?", "!", ",", ":", "-", "--",
+# Brackets come out as -lrb- etc.: lower-cased, they miss the (upper-case) list and stay.
+_DROPPED = {"''", "'", "``", "`", "-LRB-", "-RRB-", "-LCB-", "-RCB-", ".", "?", "!", ",", ":", "-", "--",
             "...", ";"}
+_BRACKETS = {"(": "-lrb-", ")": "-rrb-", "[": "-lsb-", "]": "-rsb-", "{": "-lcb-", "}": "-rcb-"}
 _CONTRACTION = re.compile(r"^(.+?)(n't|'s|'re|'ve|'ll|'d|'m)$")
+_TITLES = r"(?:mr|mrs|ms|dr|prof|st|jr|sr|vs|mt|inc|corp|ltd|co|no|gen|gov|sen|rep|rev|capt|lt|col|sgt)"
 _TOKEN = re.compile(
-    r"\.\.\.|--"                      # ellipsis and dash stay one token (then are dropped)
-    r"|[a-z]\.(?:[a-z]\.)+"            # abbreviations: u.s.
-    r"|\d+(?:[.,:/]\d+)+"              # numbers: 3.5, 1,000, 1:30, 1/2
-    r"|\w+(?:\.\w+)+"                  # dotted names: www.example.com
-    r"|[\w'&@]+(?:[-/][\w'&@]+)*"      # words, with - / ' & @ inside: well-known, and/or
-    r"|[^\w\s]")                        # any other symbol on its own
+    r"\.\.\.|--|[!?]{2,}"                 # ellipsis and dash stay one token; so do runs like "!!!"
+    r"|[\w.+-]+@\w+(?:\.\w+)+"              # e-mail addresses
+    r"|[a-z]\.(?:[a-z]\.)+"                # abbreviations: u.s., p.m.
+    rf"|\b{_TITLES}\.(?=\s)"                # titles before a name: mr. smith
+    r"|\d+(?:[.,:/]\d+)+"                  # numbers: 3.5, 1,000, 1:30, 1/2
+    r"|\w+(?:\.\w+)+"                      # dotted names: www.example.com
+    r"|[\w'&@]+(?:[-/][\w'&@]+)*"          # words, with - / ' & @ inside: well-known, and/or
+    r"|[^\w\s]")                            # any other symbol on its own
 
 
 def ptb_tokenize(text: str) -> List[str]:
     """Caption words the way the COCO caption evaluation sees them.
 
     A close, Java-free stand-in for Stanford's PTBTokenizer as pycocoevalcap runs it: lower case,
-    punctuation split off and then dropped, contractions split ("don't" -> "do n't"), brackets and
-    quotes dropped, numbers like 3.5 or 1,000 and hyphenated words kept whole.
+    punctuation split off and dropped, contractions split ("don't" -> "do n't"), quotes dropped,
+    brackets kept as -lrb-/-rrb-..., numbers like 3.5 or 1,000 and hyphenated words kept whole.
+    test/remote/fixtures/ptb-cider-reference.json compares it with the real tokenizer.
     """
     tokens: List[str] = []
     for raw in _TOKEN.findall(text.lower()):
@@ -50,7 +56,8 @@ def ptb_tokenize(text: str) -> List[str]:
         for part in parts:
             if len(part) > 1 and part.endswith("'"):
                 part = part.rstrip("'")
-            if part and part not in _DROPPED and part not in "()[]{}\"":
+            part = _BRACKETS.get(part, part)
+            if part and part not in _DROPPED and part != '"':
                 tokens.append(part)
     return tokens
 

@@ -7,8 +7,10 @@ with the source raises DatasetError naming the file and what the format expects.
 from __future__ import annotations
 
 import importlib
+import json
 import os
-from typing import Callable, Optional
+from pathlib import Path
+from typing import Callable, List, Optional
 
 from ..metrics import METRICS_BY_TASK, primary_metric
 from .common import DatasetError, source_root
@@ -29,7 +31,7 @@ _MODULES = {
 }
 FORMATS = tuple(_MODULES)
 
-__all__ = ["FORMATS", "DatasetError", "convert"]
+__all__ = ["FORMATS", "DatasetError", "convert", "read_split"]
 
 
 def convert(fmt: str, source_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
@@ -50,3 +52,15 @@ def convert(fmt: str, source_dir: str | os.PathLike, out_dir: str | os.PathLike,
     module = importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
     writer = DatasetWriter(out_dir, task=task, metric=primary_metric(task), fmt=fmt, log=log)
     return convert_with(writer, lambda w: module.convert(root, w))
+
+
+def read_split(data_dir: str | os.PathLike, split: str) -> List[dict]:
+    """The records of a converted dataset's train or eval split, in file order."""
+    if split not in ("train", "eval"):
+        raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
+    path = Path(data_dir) / f"{split}.jsonl"
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        raise DatasetError(f"{path} is missing: convert the dataset first") from None

@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Iterable, Iterator, List, Sequence
 
 
 class DatasetError(Exception):
@@ -95,16 +95,20 @@ def stable_hash(key: str) -> int:
 
 
 def find_file(dirs: Sequence[Path], name: str, what: str) -> Path:
-    """`name` in the first of `dirs` that has it."""
-    for d in dirs:
-        path = d / name
-        if path.is_file():
-            return path
+    """`name` (a relative path) in the first of `dirs` that has it, else its bare file name there."""
+    for candidate in [d / name for d in dirs] + [d / Path(name).name for d in dirs]:
+        if candidate.is_file():
+            return candidate
     raise DatasetError(f"{what} {name} not found in {', '.join(str(d) for d in dirs)}")
 
 
-def optional_file(root: Path, candidates: Sequence[str]) -> Optional[Path]:
-    for rel in candidates:
-        if (root / rel).is_file():
-            return root / rel
-    return None
+def hash_holdout(keys: Iterable[str], percent: int) -> set:
+    """The keys held out for evaluation: SHA-1 mod 100 below `percent`, as the original
+    SplitAndWriteTFRecords chose, but never none or all of them (when there are two or more)."""
+    keys = sorted(set(keys))
+    held = {k for k in keys if stable_hash(k) % 100 < percent}
+    if keys and not held:
+        held = {max(keys, key=stable_hash)}
+    if len(keys) > 1 and len(held) == len(keys):
+        held.discard(min(keys, key=stable_hash))
+    return held

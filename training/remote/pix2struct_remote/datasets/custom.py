@@ -8,12 +8,13 @@ run and questions about one picture never straddle the split) are held out for e
 from __future__ import annotations
 
 import json
+import posixpath
 from pathlib import Path
 from typing import Dict, List, Optional
 
 from PIL import Image, UnidentifiedImageError
 
-from .common import DatasetError, stable_hash
+from .common import DatasetError, hash_holdout
 from .writer import DatasetWriter
 
 EVAL_PERCENT = 10
@@ -31,42 +32,47 @@ def read_records(root: Path, name: str) -> List[dict]:
     """Validated lines of root/name; every error names the file and line."""
     path = root / name
     records = []
-    resolved_root = root.resolve()
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{path} line {n}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DatasetError(f"{where} is not valid JSON: {e.msg} (column {e.colno})") from None
-            if not isinstance(obj, dict):
-                raise DatasetError(f"{where}: expected a JSON object like "
-                                   '{"image": "a.png", "target": "text"}')
-            if "target" not in obj:
-                raise DatasetError(f"{where}: missing \"target\" (the text the model should output)")
-            if "image" not in obj:
-                raise DatasetError(f"{where}: missing \"image\" (a picture's path relative to {root})")
-            image_rel = _text(obj["image"], "image", where)
-            target = _text(obj["target"], "target", where)
-            header = _text(obj.get("header"), "header", where, optional=True)
-            refs = obj.get("references")
-            if refs is not None:
-                if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
-                    raise DatasetError(f"{where}: \"references\" must be a non-empty list of strings")
-            image_path = (root / image_rel).resolve()
-            if resolved_root not in image_path.parents:
-                raise DatasetError(f"{where}: image {image_rel!r} points outside the dataset folder {root}")
-            if not image_path.is_file():
-                raise DatasetError(f"{where}: image {image_rel!r} not found (looked for {image_path})")
-            try:
-                with Image.open(image_path) as im:
-                    im.size  # reads the header only
-            except (UnidentifiedImageError, OSError) as e:
-                raise DatasetError(f"{where}: image {image_rel!r} is not a readable picture ({e})") from None
-            records.append({"line": n, "image": image_path, "image_rel": image_rel, "target": target,
-                            "header": header, "references": refs})
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.readlines()
+    except UnicodeDecodeError as e:
+        raise DatasetError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path} line {n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DatasetError(f"{where} is not valid JSON: {e.msg} (column {e.colno})") from None
+        if not isinstance(obj, dict):
+            raise DatasetError(f"{where}: expected a JSON object like "
+                               '{"image": "a.png", "target": "text"}')
+        if "target" not in obj:
+            raise DatasetError(f"{where}: missing \"target\" (the text the model should output)")
+        if "image" not in obj:
+            raise DatasetError(f"{where}: missing \"image\" (a picture's path relative to {root})")
+        image_rel = _text(obj["image"], "image", where)
+        target = _text(obj["target"], "target", where)
+        header = _text(obj.get("header"), "header", where, optional=True)
+        refs = obj.get("references")
+        if refs is not None:
+            if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
+                raise DatasetError(f"{where}: \"references\" must be a non-empty list of strings")
+        # Lexical check, so a dataset may keep its pictures behind symbolic links.
+        key = posixpath.normpath(image_rel.replace("\\", "/"))
+        if key.startswith("/") or key == ".." or key.startswith("../"):
+            raise DatasetError(f"{where}: image {image_rel!r} points outside the dataset folder {root}")
+        image_path = root / key
+        if not image_path.is_file():
+            raise DatasetError(f"{where}: image {image_rel!r} not found (looked for {image_path})")
+        try:
+            with Image.open(image_path) as im:
+                im.size  # reads the header only
+        except (UnidentifiedImageError, OSError) as e:
+            raise DatasetError(f"{where}: image {image_rel!r} is not a readable picture ({e})") from None
+        records.append({"line": n, "image": image_path, "image_rel": key, "target": target,
+                        "header": header, "references": refs})
     if not records:
         raise DatasetError(f"{path} has no records")
     return records
@@ -74,15 +80,10 @@ def read_records(root: Path, name: str) -> List[dict]:
 
 def hold_out(records: List[dict]) -> Dict[str, List[dict]]:
     """Deterministic train/eval split by picture."""
-    images = sorted({r["image_rel"] for r in records})
-    if len(images) < 2:
+    if len({r["image_rel"] for r in records}) < 2:
         raise DatasetError("cannot hold out an evaluation slice from a single picture: "
                            "add more pictures or an eval.jsonl")
-    held = {im for im in images if stable_hash(im) % 100 < EVAL_PERCENT}
-    if not held:
-        held = {max(images, key=stable_hash)}
-    if len(held) == len(images):
-        held.discard(min(images, key=stable_hash))
+    held = hash_holdout((r["image_rel"] for r in records), EVAL_PERCENT)
     return {"train": [r for r in records if r["image_rel"] not in held],
             "eval": [r for r in records if r["image_rel"] in held]}
 

@@ -31,10 +31,11 @@ def captions_by_image(path: Path, split: str) -> Dict[str, List[str]]:
 
 
 def convert(root: Path, writer: DatasetWriter) -> None:
+    # The caption files first: a wrong folder is best explained by the file that names the dataset.
+    by_split = {out: (name, captions_by_image(root / f"TextCaps_0.1_{name}.json", name)) for out, name in SPLITS.items()}
     images = find_dir(root, ["train_images", "images"], "TextCaps train_images")
-    for out_split, name in SPLITS.items():
+    for out_split, (name, grouped) in by_split.items():
         writer.source_splits[out_split] = name
-        grouped = captions_by_image(root / f"TextCaps_0.1_{name}.json", name)
         for image_id, captions in grouped.items():
             path = images / f"{image_id}.jpg"
             if not path.is_file():

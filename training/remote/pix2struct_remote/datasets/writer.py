@@ -6,7 +6,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 from PIL import Image
 
@@ -44,7 +44,8 @@ class DatasetWriter:
         (self.scratch / "images").mkdir(parents=True)
         self._files = {split: open(self.scratch / f"{split}.jsonl", "w", encoding="utf-8") for split in SPLITS}
         self.counts: Dict[str, int] = {split: 0 for split in SPLITS}
-        self._images: Dict[str, str] = {}
+        self._images: Dict[str, str] = {}  # source key -> images/<name>
+        self._names: set = set()
         self._log = log
         self.source_splits: Dict[str, str] = {}
 
@@ -56,9 +57,10 @@ class DatasetWriter:
         if not dot:
             stem, ext = rel, ""
         n = 1
-        while rel in self._images.values() or (self.scratch / rel).exists():
+        while rel.lower() in self._names:  # lower: case-insensitive file systems
             n += 1
             rel = f"{stem}-{n}.{ext}" if ext else f"{stem}-{n}"
+        self._names.add(rel.lower())
         return rel
 
     def link_image(self, source: Path, name: Optional[str] = None) -> str:
@@ -87,6 +89,11 @@ class DatasetWriter:
         self._images[key] = rel
         return rel
 
+    def log(self, line: str) -> None:
+        """A progress line for the run log, when the caller asked for them."""
+        if self._log:
+            self._log(line)
+
     # Records ----------------------------------------------------------------------------------
 
     def add(self, split: str, *, id: str, image: str, target: str, header: Optional[str] = None,
@@ -102,8 +109,8 @@ class DatasetWriter:
         self._files[split].write(json.dumps(record, ensure_ascii=False) + "\n")
         self.counts[split] += 1
         total = self.counts["train"] + self.counts["eval"]
-        if self._log and total % 1000 == 0:
-            self._log(f"converted {total} records")
+        if total % 1000 == 0:
+            self.log(f"converted {total} records")
 
     # Finish -----------------------------------------------------------------------------------
 
@@ -124,8 +131,7 @@ class DatasetWriter:
         if self.out_dir.exists():
             self.out_dir.rmdir()  # empty, checked in __init__
         os.replace(self.scratch, self.out_dir)
-        if self._log:
-            self._log(f"dataset ready: {self.counts['train']} train and {self.counts['eval']} eval records")
+        self.log(f"dataset ready: {self.counts['train']} train and {self.counts['eval']} eval records")
         return info
 
     def abort(self) -> None:
@@ -145,8 +151,3 @@ def convert_with(writer: DatasetWriter, body: Callable[[DatasetWriter], None]) -
         raise
     return writer.finish()
 
-
-def records_to_list(path: Path) -> List[dict]:
-    """Every record of a converted JSONL file (for the trainer and tests)."""
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
