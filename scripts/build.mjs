@@ -37,5 +37,26 @@ await esbuild.build({
   logLevel: 'warning',
 });
 fs.copyFileSync(path.join(root, 'webview/panel.css'), path.join(dist, 'webview/panel.css'));
+// The training run panel (browser) with uPlot and its stylesheet, loaded under the panel's CSP.
+await esbuild.build({
+  entryPoints: { 'run-panel': path.join(root, 'webview/training/main.ts') },
+  outdir: path.join(dist, 'webview/training'),
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+fs.copyFileSync(path.join(root, 'webview/training/run-panel.css'), path.join(dist, 'webview/training/run-panel.css'));
+fs.copyFileSync(path.join(root, 'node_modules/uplot/dist/uPlot.min.css'), path.join(dist, 'webview/training/uPlot.min.css'));
+// Remote fine-tuning: the Python half the launcher uploads to each host, and the view's icon;
+// the packaged extension ships dist/ only.
+fs.cpSync(path.join(root, 'training/remote'), path.join(dist, 'training-remote'), {
+  recursive: true,
+  filter: (src) => !/(^|[\\/])(__pycache__|\.pytest_cache|\.mypy_cache)([\\/]|$)|\.py[co]$/.test(path.relative(root, src)),
+});
+fs.mkdirSync(path.join(dist, 'media'), { recursive: true });
+fs.copyFileSync(path.join(root, 'media/training.svg'), path.join(dist, 'media/training.svg'));
 // The header renderer loads its font from dist/assets/fonts when bundled.
 fs.cpSync(path.join(root, 'model-runtime/assets'), path.join(dist, 'assets'), { recursive: true });

@@ -13,6 +13,7 @@ import type { Box, DescribeResult, TaskId } from './protocol';
 import { readSettings } from './settings';
 import { showModelLoaded, showModelRunning, showModelSettled, showModelUnloaded } from './status-item';
 import { taskModels, watchTaskModels } from './task-models';
+import { registerTraining } from './training/register';
 
 const IMAGE_FILTERS = { Images: ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff'] };
 
@@ -213,6 +214,7 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.commands.registerCommand('pix2struct.manageModels', () => manageModels(log)),
   );
 
+  registerTraining(context, log);
   log.info('Pix2Struct activated');
 }
 

@@ -443,7 +443,7 @@ const PROBE_SCRIPT = `(async () => {
 async function probeWebviewCsp(page: { frames(): ProbeFrame[] }): Promise<{ ok: boolean; detail: string }> {
   for (let attempt = 0; attempt < 50; attempt++) {
     for (const frame of page.frames()) {
-      const isPanel = await frame.evaluate<boolean>("document.getElementById('app') !== null && document.querySelector('script[nonce]') !== null").catch(() => false);
+      const isPanel = await frame.evaluate<boolean>("(document.getElementById('app') ?? document.getElementById('run-app')) !== null && document.querySelector('script[nonce]') !== null").catch(() => false);
       if (!isPanel) continue;
       // A string, not a function: tsx would wrap named inner functions in a helper the page lacks.
       const r = await frame.evaluate<{ blocked: boolean; allowed: boolean; csp: string }>(PROBE_SCRIPT);
