@@ -4,7 +4,7 @@
 //   node scripts/package.mjs [--target linux-x64,win32-x64] [--no-build] [--out dist-vsix]
 //
 // Each target is staged in .cache/vsix/stage-<target>/ with the layout the installed extension
-// has: package.json, README.md, LICENSE, dist/ (bundles, webview, assets), training/remote/ and
+// has: package.json, README.md, LICENSE, dist/ (bundles, webview, assets, training-remote/: the Python the launcher uploads) and
 // dist/node_modules/ with the runtime packages the bundles require (onnxruntime-node, sharp and
 // screenshot-desktop are external to esbuild). They sit under dist/ because vsce with
 // dependencies disabled never packs a top-level node_modules, and Node resolves
@@ -191,7 +191,6 @@ function stage(target, closure) {
   }
   // dist/test holds the e2e suite bundle (test/e2e/build-suite.mjs), not part of the extension.
   copyTree(path.join(root, 'dist'), path.join(dir, 'dist'), (rel) => !rel.endsWith('.map') && rel.split(path.sep)[0] !== 'test');
-  copyTree(path.join(root, 'training/remote'), path.join(dir, 'training/remote'), (rel) => !/(__pycache__|\.pyc$)/.test(rel));
   const modules = path.join(dir, 'dist/node_modules');
   const packages = [...closure.entries()].map(([name, from]) => ({ name, from }));
   for (const { name, version } of sharpPlatformPackages(target)) packages.push({ name, from: fetchPackage(name, version) });

@@ -1,6 +1,6 @@
 // Validation and defaults for the Fine-tune on Remote Host wizard. Pure (no vscode import): each
 // validator returns an error message for the input box, or undefined when the text is fine.
-import type { RunSpec, TrainingTask } from '../../training/launcher/types';
+import type { RunSpec, TpuTrainingOptions, TrainingTask } from '../../training/launcher/types';
 
 export interface NumberRule {
   label: string;
@@ -98,6 +98,8 @@ export interface WizardChoices {
   maxPatches: number;
   /** An interpreter on the host that has the training requirements; undefined: the run makes a venv. */
   python?: string;
+  /** Cloud TPU runs: the original pipeline's bucket and model size. */
+  tpu?: TpuTrainingOptions;
 }
 
 /** The wizard's answers plus the defaults for everything it does not ask. */
@@ -123,7 +125,22 @@ export function buildRunSpec(c: WizardChoices): RunSpec {
     saveEvery: every,
     bf16: 'auto',
     seed: 0,
+    ...(c.tpu ? { tpu: c.tpu } : {}),
   };
+}
+
+/** The README's PIX2STRUCT_DIR: a Cloud Storage bucket (optionally a folder in it) that t5x reads and writes. */
+export function bucketError(text: string): string | undefined {
+  const t = text.trim();
+  if (!/^gs:\/\/[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](\/[A-Za-z0-9._\/-]*)?$/.test(t)) {
+    return 'A Cloud Storage location like gs://my-bucket/pix2struct (letters, digits, . _ - and / only).';
+  }
+  return undefined;
+}
+
+/** t5x's gin size for a base checkpoint: the Large models are named so on the Hub. */
+export function ginSizeFor(baseModel: string): 'base' | 'large' {
+  return /large/i.test(baseModel) ? 'large' : 'base';
 }
 
 /** A default run name: task and local time, e.g. "docvqa 2026-11-24 21:15". */

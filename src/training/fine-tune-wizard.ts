@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { TRAINING_TASKS, type HostTarget, type RunSpec, type TrainingTask } from '../../training/launcher/types';
+import { TRAINING_TASKS, type HostTarget, type RunSpec, type TpuTrainingOptions, type TrainingTask } from '../../training/launcher/types';
 import {
-  BATCH_SIZE, LEARNING_RATE, MAX_PATCHES, STEPS, acceleratorTypeError, baseModelError, buildRunSpec, defaultRunName,
+  BATCH_SIZE, LEARNING_RATE, MAX_PATCHES, STEPS, acceleratorTypeError, baseModelError, bucketError, buildRunSpec, defaultRunName, ginSizeFor,
   numberError, parseNumber, remotePathError, runNameError, sshHostError, tpuNameError, zoneError, type NumberRule,
 } from './fine-tune-inputs';
 import { baseModelChoices, defaultBaseModel, TRAINING_TASK_INFO } from './task-mapping';
@@ -56,7 +56,19 @@ export async function askFineTune(listHosts: () => Promise<string[]>, defaultHos
   });
   if (name === undefined) return undefined;
 
-  const spec = buildRunSpec({ name, task, dataset, baseModel, backend: target.kind === 'tpu-vm' ? 'tpu' : 'gpu', steps, batchSize, learningRate, maxPatches, python });
+  let tpu: TpuTrainingOptions | undefined;
+  if (target.kind === 'tpu-vm') {
+    const bucket = await vscode.window.showInputBox({
+      ...title(9, 'bucket'),
+      prompt: 'Cloud Storage location for the converted data and t5x checkpoints (the README\'s PIX2STRUCT_DIR)',
+      placeHolder: 'gs://my-bucket/pix2struct',
+      validateInput: bucketError,
+      ignoreFocusOut: true,
+    });
+    if (bucket === undefined) return undefined;
+    tpu = { bucket: bucket.trim(), ginSize: ginSizeFor(baseModel) };
+  }
+  const spec = buildRunSpec({ name, task, dataset, baseModel, backend: target.kind === 'tpu-vm' ? 'tpu' : 'gpu', steps, batchSize, learningRate, maxPatches, python, ...(tpu ? { tpu } : {}) });
   return { spec, target };
 }
 

@@ -80,6 +80,7 @@ function startTraining(
       codeDir: path.join(context.extensionPath, 'dist', 'training-remote'),
       remoteRoot: settings.get<string>('remoteRoot', '').trim() || undefined,
       sshConfigFile: settings.get<string>('sshConfigFile', '').trim() || undefined,
+      log: (line) => log.info(line),
     });
   const store = new RunStore(context.globalState);
   const runs = new TrainingRuns(store, launcher, log);

@@ -90,3 +90,24 @@ describe('buildRunSpec', () => {
     assert.equal(buildRunSpec({ ...choices, python: '/opt/conda/bin/python' }).python, '/opt/conda/bin/python');
   });
 });
+
+describe('Cloud TPU choices', () => {
+  test('the bucket must be a gs:// location made of safe characters', async () => {
+    const { bucketError } = await import('../../src/training/fine-tune-inputs');
+    for (const ok of ['gs://my-bucket', 'gs://team.bucket_1/pix2struct/runs']) assert.equal(bucketError(ok), undefined, ok);
+    for (const bad of ['my-bucket', 's3://bucket', 'gs://b', 'gs://bucket/a b', "gs://bucket/$(touch x)", 'gs://Bucket']) assert.ok(bucketError(bad), bad);
+  });
+  test('Large base checkpoints train with the large gin size, the rest with base; the spec carries it to the wire', async () => {
+    const { buildRunSpec, ginSizeFor } = await import('../../src/training/fine-tune-inputs');
+    assert.equal(ginSizeFor('google/pix2struct-large'), 'large');
+    assert.equal(ginSizeFor('google/pix2struct-docvqa-base'), 'base');
+    const spec = buildRunSpec({
+      name: 'x', task: 'docvqa', dataset: { format: 'docvqa', path: '/d', location: 'remote' }, baseModel: 'google/pix2struct-large',
+      backend: 'tpu', steps: 100, batchSize: 8, learningRate: 0.01, maxPatches: 4096, tpu: { bucket: 'gs://my-bucket', ginSize: 'large' },
+    });
+    const wire = specToWire(spec, '/d', { kind: 'tpu-vm', name: 'vm', zone: 'us-central2-b', acceleratorType: 'v4-8', runtimeVersion: 'tpu-vm-base', keepAfterRun: false }) as { tpu: Record<string, unknown> };
+    assert.equal(wire.tpu.bucket, 'gs://my-bucket');
+    assert.equal(wire.tpu.gin_size, 'large');
+    assert.equal(wire.tpu.accelerator_type, 'v4-8');
+  });
+});

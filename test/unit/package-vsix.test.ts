@@ -46,11 +46,11 @@ describe(`npm run package (${TARGET})`, () => {
     assert.ok(fs.readdirSync(path.join(REPO, 'model-runtime/assets/fonts')).some((f) => /^LICEN[CS]E/i.test(f)));
   });
 
-  test('ships training/remote, which the launcher uploads to training hosts', () => {
+  test('ships training/remote (as dist/training-remote), which the launcher uploads to training hosts', () => {
     const remote = fs
       .readdirSync(path.join(REPO, 'training/remote'), { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile() && !/(__pycache__|\.pyc$)/.test(path.join(e.parentPath, e.name)))
-      .map((e) => `extension/${path.relative(REPO, path.join(e.parentPath, e.name)).split(path.sep).join('/')}`);
+      .map((e) => `extension/dist/training-remote/${path.relative(path.join(REPO, 'training/remote'), path.join(e.parentPath, e.name)).split(path.sep).join('/')}`);
     assert.ok(remote.length > 0);
     for (const name of remote) assert.ok(names.includes(name), `${name} is in the vsix`);
   });
@@ -69,7 +69,7 @@ describe(`npm run package (${TARGET})`, () => {
   test('leaves out sources, tests, caches, source maps and TypeScript', () => {
     const stray = names.filter((n) =>
       /^extension\/(src|test|webview|model-runtime|scripts|bench|samples|\.cache|node_modules|dist\/test)\//.test(n) ||
-      /^extension\/training\/(?!remote\/)/.test(n) ||
+      /^extension\/training\//.test(n) ||
       /\.(map|ts)$/.test(n),
     );
     assert.deepEqual(stray, []);

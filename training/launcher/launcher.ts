@@ -347,7 +347,7 @@ function checkRunDir(record: RunRecord): string {
 
 const targetKey = (target: HostTarget) => JSON.stringify(target);
 
-function newRunId(now = new Date()): string {
+export function newRunId(now = new Date()): string {
   const iso = now.toISOString(); // 2026-11-24T21:15:00.000Z
   return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${crypto.randomBytes(3).toString('hex')}`;
 }
