@@ -6,7 +6,7 @@ import type { InferenceClient } from './inference-client';
 import { resolveModelFolder } from './model-location';
 import type { Pix2StructPanel } from './panel';
 import type { FromWebview } from './protocol';
-import { readSettings } from './settings';
+import { hubCacheDir, readSettings } from './settings';
 
 /** What Find Element needs from the rest of the extension. */
 export interface FindElementHost {
@@ -24,7 +24,7 @@ export interface FindElementHost {
 /** A RefExp folder usable without asking anything: a folder, or a Hub id already downloaded. */
 function availableRefExpModel(setting: string): { folder: string } | { reason: string } {
   if (fs.existsSync(setting) && fs.statSync(setting).isDirectory()) return { folder: setting };
-  const cached = findCachedModel(setting);
+  const cached = findCachedModel(setting, { cacheDir: hubCacheDir() });
   if (cached) return { folder: cached };
   return {
     reason: `Boxes for UI nodes come from a RefExp model, and "${setting}" is not downloaded: run "Pix2Struct: Find Element…" once to download it, or set pix2struct.refexpModelPath to a checkpoint folder.`,

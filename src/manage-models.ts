@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { findCachedModel } from '../model-runtime/src/hub/index';
 import { DEFAULT_MODEL_FOR_TASK, REGISTRY, type Pix2StructTask } from '../model-runtime/src/registry';
 import { resolveModelFolder } from './model-location';
+import { hubCacheDir } from './settings';
 import type { TaskId } from './protocol';
 
 /** Which setting holds the checkpoint for each panel task, and the registry tasks that fit it. */
@@ -30,7 +31,7 @@ export async function manageModels(log: vscode.LogOutputChannel): Promise<void> 
   const hubItem = { label: '$(cloud-download) Another Hugging Face Hub id…', id: '' };
   const items = REGISTRY.filter((r) => entry.fits.includes(r.task)).map((r) => ({
     label: r.id,
-    description: `${r.size} · ${(r.downloadBytes / 1e9).toFixed(1)} GB${findCachedModel(r.id) ? ' · downloaded' : ''}${DEFAULT_MODEL_FOR_TASK[r.task] === r.id ? ' · default' : ''}`,
+    description: `${r.size} · ${(r.downloadBytes / 1e9).toFixed(1)} GB${findCachedModel(r.id, { cacheDir: hubCacheDir() }) ? ' · downloaded' : ''}${DEFAULT_MODEL_FOR_TASK[r.task] === r.id ? ' · default' : ''}`,
     detail: r.description,
     id: r.id,
   }));

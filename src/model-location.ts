@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { downloadModel, findCachedModel } from '../model-runtime/src/hub/index';
 import { findRegistryEntry } from '../model-runtime/src/registry';
+import { hubCacheDir } from './settings';
 
 /**
  * Turns the modelPath setting into a folder: a folder is used as it is; a Hub id is looked up
@@ -10,11 +11,12 @@ import { findRegistryEntry } from '../model-runtime/src/registry';
  */
 export async function resolveModelFolder(setting: string, log: vscode.LogOutputChannel): Promise<string | undefined> {
   if (fs.existsSync(setting) && fs.statSync(setting).isDirectory()) return setting;
-  const cached = findCachedModel(setting);
+  const cacheDir = hubCacheDir();
+  const cached = findCachedModel(setting, { cacheDir });
   if (cached) return cached;
   const size = findRegistryEntry(setting)?.downloadBytes;
   const choice = await vscode.window.showInformationMessage(
-    `Pix2Struct needs the model "${setting}"${size ? ` (${(size / 1e9).toFixed(1)} GB)` : ''}. Download it into the Hugging Face cache now?`,
+    `Pix2Struct needs the model "${setting}"${size ? ` (${(size / 1e9).toFixed(1)} GB)` : ''}. Download it into the Hugging Face cache${cacheDir ? ` (${cacheDir})` : ''} now?`,
     { modal: true },
     'Download',
   );
@@ -26,6 +28,7 @@ export async function resolveModelFolder(setting: string, log: vscode.LogOutputC
       token.onCancellationRequested(() => controller.abort(new Error('download cancelled; it resumes next time')));
       let reported = 0;
       const folder = await downloadModel(setting, {
+        cacheDir,
         signal: controller.signal,
         onProgress: ({ file, bytes, total }) => {
           const percent = total > 0 ? (100 * bytes) / total : 0;

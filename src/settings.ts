@@ -1,3 +1,5 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_MODEL_FOR_TASK } from '../model-runtime/src/registry';
 import type { ExecutionProviderSetting, TaskId } from './protocol';
@@ -13,6 +15,16 @@ export interface Settings {
   idleUnloadMinutes: number;
   /** RefExp checkpoint for Find Element and for grounding UI-structure nodes (folder or Hub id). */
   refexpModelPath: string;
+}
+
+/**
+ * The Hugging Face hub cache the extension downloads into and looks in; undefined means the
+ * standard one (HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub), shared with Python.
+ */
+export function hubCacheDir(): string | undefined {
+  const value = vscode.workspace.getConfiguration('pix2struct').get<string>('cacheFolder', '').trim();
+  if (!value) return undefined;
+  return path.resolve(value === '~' || value.startsWith('~/') ? path.join(os.homedir(), value.slice(1)) : value);
 }
 
 export const DEFAULT_REFEXP_MODEL = DEFAULT_MODEL_FOR_TASK.refexp!;

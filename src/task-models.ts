@@ -1,13 +1,13 @@
 import * as vscode from 'vscode';
 import { checkpointStatus } from './checkpoint-status';
 import { TASK_IDS, type TaskModelInfo } from './protocol';
-import { readSettings } from './settings';
+import { hubCacheDir, readSettings } from './settings';
 
 /** Per task: the checkpoint its setting names and whether it is on this machine. */
 export function taskModels(): TaskModelInfo[] {
   const { models } = readSettings();
   return TASK_IDS.map((task) => {
-    const s = checkpointStatus(models[task]);
+    const s = checkpointStatus(models[task], { cacheDir: hubCacheDir() });
     return { task, model: s.setting, name: s.name, state: s.state, available: s.available };
   });
 }

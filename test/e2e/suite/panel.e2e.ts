@@ -270,6 +270,43 @@ describe('panel', () => {
   }, 120_000);
 });
 
+describe('pix2struct.cacheFolder', () => {
+  it('a Hub id found in the configured cache shows as downloaded and runs without asking', async () => {
+    // A Hugging Face cache (huggingface_hub's layout) holding the fixture model under a Hub id.
+    const repoId = `p2s-e2e/cached-${Date.now()}`;
+    const cache = fs.mkdtempSync(path.join(workspaceFolder().fsPath, 'hf-cache-'));
+    const repo = path.join(cache, `models--${repoId.replace('/', '--')}`);
+    const commit = 'c'.repeat(40);
+    const snapshot = path.join(repo, 'snapshots', commit);
+    fs.mkdirSync(path.join(repo, 'refs'), { recursive: true });
+    fs.mkdirSync(path.join(repo, 'blobs'));
+    fs.mkdirSync(snapshot, { recursive: true });
+    fs.writeFileSync(path.join(repo, 'refs', 'main'), commit);
+    const modelDir = config().get<string>('modelPath')!;
+    for (const f of fs.readdirSync(modelDir)) {
+      const blob = path.join(repo, 'blobs', `blob-${f}`);
+      fs.copyFileSync(path.join(modelDir, f), blob);
+      fs.symlinkSync(path.relative(snapshot, blob), path.join(snapshot, f));
+    }
+    const previous = config().inspect<string>('summaryModelPath')?.workspaceValue;
+    try {
+      const reference = await vscode.commands.executeCommand<{ tokenIds: number[] } | undefined>('pix2struct.describeImage', chart());
+      assert.ok(reference, 'Describe with the folder model gave a result');
+      await config().update('summaryModelPath', repoId, vscode.ConfigurationTarget.Workspace);
+      await waitInPanel(`document.querySelector('#task option[value="summarize"]').dataset.state === 'not-downloaded'`, 'the id is not in the standard cache');
+      await config().update('cacheFolder', cache, vscode.ConfigurationTarget.Workspace);
+      await waitInPanel(`document.querySelector('#task option[value="summarize"]').dataset.state === 'downloaded'`, 'the picker to find it in the configured cache');
+      // No download question: the cached snapshot is used as it is, and it is the same model.
+      const summary = await vscode.commands.executeCommand<{ tokenIds: number[] } | undefined>('pix2struct.summarizeScreen', chart());
+      assert.deepEqual(summary?.tokenIds, reference.tokenIds);
+    } finally {
+      await config().update('cacheFolder', undefined, vscode.ConfigurationTarget.Workspace);
+      await config().update('summaryModelPath', previous, vscode.ConfigurationTarget.Workspace);
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
