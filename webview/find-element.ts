@@ -27,7 +27,7 @@ type Grounding = { state: 'pending' } | { state: 'box'; box: Box; pTrue: number 
 const percent = (v: number) => `${(v * 100).toFixed(4)}%`;
 const describeBox = (b: Box) => `${b.x1 - b.x0}×${b.y1 - b.y0} at (${b.x0}, ${b.y0})`;
 
-export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => void): { onTreeHover: (node: TreeNode | null, item: HTMLLIElement | null) => void } {
+export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => void): { onTreeHover: (node: TreeNode | null, item: HTMLLIElement | null) => void; taskChanged: () => void } {
   const option = Object.assign(document.createElement('option'), { value: 'find', textContent: 'Find element (RefExp)' });
   option.dataset.label = option.textContent!; // the picker rewrites option texts from their labels
   ui.task.append(option);
@@ -194,5 +194,9 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
     }
   });
 
-  return { onTreeHover };
+  /** The picker was set from code (history, a command): show or hide the phrase box to match. */
+  const taskChanged = () => {
+    phrase.hidden = ui.task.value !== 'find';
+  };
+  return { onTreeHover, taskChanged };
 }

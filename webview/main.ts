@@ -171,6 +171,7 @@ function showTaskModels(): void {
 
 function setTask(value: TaskId, focusQuestion = true): void {
   task.value = value;
+  find.taskChanged();
   question.hidden = value !== 'ask';
   if (!question.hidden && focusQuestion) question.focus();
   stopDrawing?.();
@@ -293,6 +294,9 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       break;
     case 'runStarted':
       runId = m.runId;
+      // A run started by a command shows its task in the picker, so Run repeats what is on screen.
+      if (task.value !== m.task) setTask(m.task, false);
+      if (m.task === 'ask' && m.question !== undefined) question.value = m.question;
       running = { task: m.task, question: m.question, image: shown };
       output.textContent = '';
       output.dataset.state = 'running';

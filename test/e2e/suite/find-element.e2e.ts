@@ -127,6 +127,9 @@ describe('Find Element and UI-structure boxes', () => {
   it('hovering or focusing a UI-tree node draws the box its text grounds to, asked once per node', async () => {
     const nodes = await parseUi();
     assert.deepEqual(nodes.slice(1, 3).map((n) => n.text), ['Wi‐Fi', 'Bluetooth']);
+    // The command's run puts its task in the picker, and the Find phrase box goes away with Find.
+    assert.equal(await panelEval<string>(`document.getElementById('task').value`), 'ui');
+    assert.equal(await panelEval<boolean>(`document.getElementById('phrase').hidden`), true);
     await inPanel({ op: 'hover', selector: nodeItem('0.0.1') });
     const wifi = await direct('Wi‐Fi');
     await waitForDrawn(wifi.best, 'the box of "Wi‐Fi"');
