@@ -29,5 +29,11 @@ export interface TrainingLauncher {
   listRuns(target: HostTarget, options?: { signal?: AbortSignal }): Promise<RemoteRunSummary[]>;
   /** Copies `checkpoint` (a path relative to the run folder) into `localDir`; returns that folder. */
   fetchCheckpoint(record: RunRecord, checkpoint: string, localDir: string, options?: { signal?: AbortSignal }): Promise<string>;
+  /**
+   * A Cloud TPU run's phases are started one after another from this machine (then the VM is
+   * deleted). After a window reload, pick that up where it stopped; no-op for other targets or
+   * for a run already driven from this window.
+   */
+  resumeTpuWorkflow?(record: RunRecord): void;
   dispose(): Promise<void>;
 }

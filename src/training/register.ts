@@ -81,6 +81,7 @@ function startTraining(
       remoteRoot: settings.get<string>('remoteRoot', '').trim() || undefined,
       sshConfigFile: settings.get<string>('sshConfigFile', '').trim() || undefined,
       log: (line) => log.info(line),
+      gcloud: settings.get<string>('gcloudPath', '').trim() || undefined,
     });
   const store = new RunStore(context.globalState);
   const runs = new TrainingRuns(store, launcher, log);

@@ -80,7 +80,10 @@ export class TrainingRuns implements vscode.Disposable {
   followLive(): void {
     for (const r of this.store.records()) {
       const status = this.store.get(r.id)?.status;
-      if (!status || !isTerminal(status.state)) this.follow(r.id);
+      if (!status || !isTerminal(status.state)) {
+        this.follow(r.id);
+        this.launcher.resumeTpuWorkflow?.(r);
+      }
     }
   }
 
