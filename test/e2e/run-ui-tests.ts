@@ -13,9 +13,9 @@
 // error.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort, killProcessGroup } from '../helpers/processes';
 import { codeServerDirs, codeServerEnv, findCodeServer, installVsix } from '../helpers/code-server';
 import type { Browser, Page, PlaywrightCore } from './ui/playwright-types';
 import { runScenario, type StepResult } from './ui/scenario';
@@ -84,44 +84,6 @@ function vsixToInstall(opts: Options): string {
   }
   if (!fs.existsSync(vsix)) throw new Error(`${vsix} is missing: run npm run package (or drop --no-package)`);
   return vsix;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Kills code-server's process group (its file watcher and extension host included). */
-function killGroup(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    const pid = child.pid;
-    if (pid === undefined) return resolve();
-    const signal = (s: NodeJS.Signals) => {
-      try {
-        process.kill(-pid, s);
-      } catch {
-        /* already gone */
-      }
-    };
-    if (child.exitCode !== null || child.signalCode !== null) {
-      signal('SIGKILL');
-      return resolve();
-    }
-    const hard = setTimeout(() => signal('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(hard);
-      signal('SIGKILL');
-      resolve();
-    });
-    signal('SIGTERM');
-  });
 }
 
 async function waitForServer(port: number, child: ChildProcess, deadline: number): Promise<void> {
@@ -220,7 +182,7 @@ async function main(): Promise<number> {
       if (opts.verbose) process.stdout.write(`[server] ${chunk}`);
     });
   }
-  const onSignal = () => void killGroup(server).then(() => process.exit(130));
+  const onSignal = () => void killProcessGroup(server).then(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
@@ -276,7 +238,7 @@ async function main(): Promise<number> {
   } finally {
     clearTimeout(timer);
     if (browser) await browser.close().catch(() => undefined);
-    await killGroup(server);
+    await killProcessGroup(server);
     serverLog.end();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

