@@ -21,7 +21,7 @@ CODE_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, CODE_DIR)
 
 from pix2struct_remote import run_files as rf  # noqa: E402
-from pix2struct_remote.process_group import group_alive, terminate_run  # noqa: E402
+from pix2struct_remote.process_group import DetachError, detach_into_session, group_alive, terminate_run  # noqa: E402
 
 LAUNCHER_STATES = ("uploading", "failed")
 TAIL_POLL_S = 0.25
@@ -93,42 +93,20 @@ def cmd_set_state(run_dir: str, state: str) -> Dict[str, Any]:
 
 
 def _detach_supervisor(run_dir: str) -> int:
-    """Double-forks the supervisor into its own session; returns its process group id."""
+    """Starts the supervisor in its own session; returns its process group id."""
     run_dir = os.path.abspath(run_dir)
-    log_fd = os.open(os.path.join(run_dir, rf.LOG_FILE), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    read_end, write_end = os.pipe()
-    child = os.fork()
-    if child == 0:  # first child: new session, then fork the supervisor and leave
-        try:
-            os.close(read_end)
-            os.setsid()
-            grandchild = os.fork()
-            if grandchild == 0:
-                os.close(write_end)
-                null = os.open(os.devnull, os.O_RDONLY)
-                os.dup2(null, 0)
-                os.dup2(log_fd, 1)
-                os.dup2(log_fd, 2)
-                os.chdir(CODE_DIR)
-                env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=CODE_DIR, PYTHONIOENCODING="utf-8")
-                os.execve(sys.executable, [sys.executable, "-m", "pix2struct_remote.supervisor",
-                                           run_dir], env)
-            os.write(write_end, str(os.getpgrp()).encode())
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    os.close(log_fd)
-    data = b""
-    while True:
-        chunk = os.read(read_end, 64)
-        if not chunk:
-            break
-        data += chunk
-    os.close(read_end)
-    os.waitpid(child, 0)
-    if not data:
-        raise rf.RunError("could not start the supervisor (fork or setsid failed)")
-    return int(data)
+
+    def supervise() -> int:
+        os.chdir(CODE_DIR)
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=CODE_DIR, PYTHONIOENCODING="utf-8")
+        os.execve(sys.executable, [sys.executable, "-m", "pix2struct_remote.supervisor", run_dir], env)
+        return 1  # execve does not return
+
+    try:
+        _, pgid = detach_into_session(os.path.join(run_dir, rf.LOG_FILE), supervise)
+    except DetachError as err:
+        raise rf.RunError(f"could not start the supervisor ({err})") from err
+    return pgid
 
 
 def cmd_start(run_dir: str) -> Dict[str, Any]:

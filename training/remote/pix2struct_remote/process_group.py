@@ -7,7 +7,7 @@ tool (a distributed launcher) starts its workers in new sessions, their descenda
 import os
 import signal
 import time
-from typing import Dict, Set, Tuple
+from typing import Callable, Dict, Optional, Set, Tuple
 
 
 def _proc_table() -> Dict[int, Tuple[int, int, int, str]]:
@@ -106,3 +106,52 @@ def terminate_run(pgid: int, grace_s: float = 10.0) -> bool:
         if not remaining():
             return True
     return False
+
+
+class DetachError(OSError):
+    """The detached process never reported back (fork or setsid failed)."""
+
+
+def detach_into_session(log_path: str, run: Callable[[], int],
+                        on_started: Optional[Callable[[int], None]] = None) -> Tuple[int, int]:
+    """Runs `run` in a grandchild that leads nothing and lives in a new session, so closing the
+    ssh connection (or the caller exiting) does not end it; stdin is /dev/null and stdout/stderr
+    append to `log_path`. `on_started(pid)` runs in the grandchild before the caller learns its
+    ids. Returns the grandchild's (pid, process group id); the group id is also the session id.
+    """
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # first child: a new session, then fork the worker and leave
+        code = 1
+        try:
+            os.close(read_end)
+            os.setsid()
+            if os.fork() == 0:  # the worker
+                null = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(null, 0)
+                os.dup2(log_fd, 1)
+                os.dup2(log_fd, 2)
+                if on_started is not None:
+                    on_started(os.getpid())
+                os.write(write_end, f"{os.getpid()} {os.getpgrp()}".encode())
+                os.close(write_end)
+                code = run()
+            else:
+                code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    os.close(log_fd)
+    data = b""
+    while True:
+        chunk = os.read(read_end, 64)
+        if not chunk:
+            break
+        data += chunk
+    os.close(read_end)
+    os.waitpid(child, 0)
+    if not data:
+        raise DetachError("fork or setsid failed")
+    pid, pgid = data.split()
+    return int(pid), int(pgid)

@@ -17,6 +17,7 @@ import time
 from typing import Any, Dict
 
 from .. import run_files as rf
+from ..process_group import DetachError, detach_into_session
 from .pipeline import PHASES, Context, run_phases
 from .run_io import files_io
 
@@ -76,49 +77,27 @@ def _status_message(run_dir: str) -> str:
 
 
 def _start(args: argparse.Namespace, spec: Dict[str, Any]) -> Dict[str, Any]:
-    """Double-forks the phase into its own session, so closing the ssh connection does not end it."""
+    """Starts the phase in its own session, so closing the ssh connection does not end it."""
     run_dir = os.path.abspath(args.run_dir)
-    if _read_phases(run_dir).get(args.phase, {}).get("state") == "running" and _alive(_read_phases(run_dir)[args.phase].get("pid")):
-        return {"started": False, "pid": _read_phases(run_dir)[args.phase]["pid"]}
+    current = _read_phases(run_dir).get(args.phase, {})
+    if current.get("state") == "running" and _alive(current.get("pid")):
+        return {"started": False, "pid": current["pid"]}
     _set_phase(run_dir, args.phase, state="running", message="", pid=None, started=time.time())
-    read_end, write_end = os.pipe()
-    child = os.fork()
-    if child == 0:
+
+    def run_phase() -> int:
         try:
-            os.close(read_end)
-            os.setsid()
-            if os.fork() != 0:
-                os._exit(0)
-            null = os.open(os.devnull, os.O_RDWR)
-            log = os.open(os.path.join(run_dir, "run.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            os.dup2(null, 0)
-            os.dup2(log, 1)
-            os.dup2(log, 2)
-            _set_phase(run_dir, args.phase, pid=os.getpid())
-            os.write(write_end, str(os.getpid()).encode())
-            os.close(write_end)
-            code = 1
-            try:
-                code = _run(args, spec)
-            except BaseException as err:  # the outcome must be recorded whatever happens
-                _set_phase(run_dir, args.phase, state="failed", message=f"{type(err).__name__}: {err}")
-            finally:
-                os._exit(code)
-        finally:
-            os._exit(1)
-    os.close(write_end)
-    data = b""
-    while True:
-        chunk = os.read(read_end, 64)
-        if not chunk:
-            break
-        data += chunk
-    os.close(read_end)
-    os.waitpid(child, 0)
-    if not data:
-        _set_phase(run_dir, args.phase, state="failed", message="could not start the phase (fork or setsid failed)")
-        raise RuntimeError("could not start the phase (fork or setsid failed)")
-    return {"started": True, "pid": int(data)}
+            return _run(args, spec)
+        except BaseException as err:  # the outcome must be recorded whatever happens
+            _set_phase(run_dir, args.phase, state="failed", message=f"{type(err).__name__}: {err}")
+            return 1
+
+    try:
+        pid, _ = detach_into_session(os.path.join(run_dir, "run.log"), run_phase,
+                                     on_started=lambda pid: _set_phase(run_dir, args.phase, pid=pid))
+    except DetachError as err:
+        _set_phase(run_dir, args.phase, state="failed", message=f"could not start the phase ({err})")
+        raise RuntimeError(f"could not start the phase ({err})") from err
+    return {"started": True, "pid": pid}
 
 
 def _wait(args: argparse.Namespace) -> Dict[str, Any]:
