@@ -1,5 +1,5 @@
-import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
+import { webviewHtml } from './webview-html';
 import { parseFromWebview, rejectedRequestId, type FromWebview, type ToWebview } from './protocol';
 
 /**
@@ -79,30 +79,12 @@ export class Pix2StructPanel {
   }
 
   private html(): string {
-    const nonce = crypto.randomBytes(18).toString('base64');
-    const webview = this.panel.webview;
-    const asset = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', file)).toString();
-    // No inline script or style runs without the nonce; images only from the extension and
-    // the folders it was given.
-    const csp = [
-      "default-src 'none'",
-      `img-src ${webview.cspSource} data:`,
-      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset('panel.css')}" nonce="${nonce}">
-<title>Pix2Struct</title>
-</head>
-<body>
-<main id="app"></main>
-<script nonce="${nonce}" src="${asset('panel.js')}"></script>
-</body>
-</html>`;
+    return webviewHtml(this.panel.webview, {
+      assets: vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'),
+      title: 'Pix2Struct',
+      rootId: 'app',
+      styles: ['panel.css'],
+      script: 'panel.js',
+    });
   }
 }

@@ -1,5 +1,5 @@
-import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
+import { webviewHtml } from '../webview-html';
 import type { MetricPoint } from '../../training/launcher/types';
 import type { RunMonitor } from './run-monitor';
 import { parseFromRunPanel, type RunPanelAction, type ToRunPanel } from './run-panel-protocol';
@@ -140,26 +140,14 @@ export class RunPanel {
   }
 
   private html(): string {
-    const nonce = crypto.randomBytes(18).toString('base64');
-    const webview = this.panel.webview;
-    const asset = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'training', file)).toString();
     // uPlot styles its canvas and legend through the CSSOM (element.style), which style-src does
     // not govern; its stylesheet loads from the extension like ours.
-    const csp = ["default-src 'none'", `img-src ${webview.cspSource} data:`, `style-src ${webview.cspSource} 'nonce-${nonce}'`, `script-src 'nonce-${nonce}'`].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset('uPlot.min.css')}" nonce="${nonce}">
-<link rel="stylesheet" href="${asset('run-panel.css')}" nonce="${nonce}">
-<title>Training run</title>
-</head>
-<body>
-<main id="run-app"></main>
-<script nonce="${nonce}" src="${asset('run-panel.js')}"></script>
-</body>
-</html>`;
+    return webviewHtml(this.panel.webview, {
+      assets: vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'training'),
+      title: 'Training run',
+      rootId: 'run-app',
+      styles: ['uPlot.min.css', 'run-panel.css'],
+      script: 'run-panel.js',
+    });
   }
 }
