@@ -10,6 +10,8 @@ fs.rmSync(dist, { recursive: true, force: true });
 
 /** Everything that runs in Node (CLI, extension host, worker) is a CommonJS bundle for Node 20. */
 const nodeBundle = { outdir: dist, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+/** The webview panels: one script each, loaded under the panel's CSP. */
+const browserBundle = { bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning' };
 
 await esbuild.build({
   ...nodeBundle,
@@ -26,28 +28,10 @@ await esbuild.build({
   // screenshot-desktop runs helper binaries from its own folder on Windows: keep it a package.
   external: ['vscode', 'onnxruntime-node', 'sharp', 'screenshot-desktop'],
 });
-await esbuild.build({
-  entryPoints: { panel: path.join(root, 'webview/main.ts') },
-  outdir: path.join(dist, 'webview'),
-  bundle: true,
-  platform: 'browser',
-  target: 'es2022',
-  format: 'iife',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+await esbuild.build({ ...browserBundle, entryPoints: { panel: path.join(root, 'webview/main.ts') }, outdir: path.join(dist, 'webview') });
 fs.copyFileSync(path.join(root, 'webview/panel.css'), path.join(dist, 'webview/panel.css'));
 // The training run panel (browser) with uPlot and its stylesheet, loaded under the panel's CSP.
-await esbuild.build({
-  entryPoints: { 'run-panel': path.join(root, 'webview/training/main.ts') },
-  outdir: path.join(dist, 'webview/training'),
-  bundle: true,
-  platform: 'browser',
-  target: 'es2022',
-  format: 'iife',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+await esbuild.build({ ...browserBundle, entryPoints: { 'run-panel': path.join(root, 'webview/training/main.ts') }, outdir: path.join(dist, 'webview/training') });
 fs.copyFileSync(path.join(root, 'webview/training/run-panel.css'), path.join(dist, 'webview/training/run-panel.css'));
 fs.copyFileSync(path.join(root, 'node_modules/uplot/dist/uPlot.min.css'), path.join(dist, 'webview/training/uPlot.min.css'));
 // Remote fine-tuning: the Python half the launcher uploads to each host, and the view's icon;
