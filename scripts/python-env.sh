@@ -18,7 +18,7 @@ if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || [ ! -e /usr/lib/x86_6
     return 1 2>/dev/null || exit 1
   fi
 fi
-if ! "$_venv/bin/python" -c 'import transformers, torch, optimum.exporters.onnx, accelerate, pytest' >/dev/null 2>&1; then
+if ! "$_venv/bin/python" -c 'import transformers, torch, optimum.exporters.onnx, accelerate, pytest, PIL' >/dev/null 2>&1; then
   echo "python-env: creating $_venv" >&2
   [ -x "$_venv/bin/python" ] || /usr/bin/python3 -m venv --system-site-packages "$_venv"
   "$_venv/bin/pip" install -q --disable-pip-version-check -r "$_root/bench/requirements.txt"

@@ -99,6 +99,7 @@ export function activate(context: vscode.ExtensionContext) {
         maxNewTokens: settings.maxNewTokens,
         threads: settings.threads,
         executionProvider: settings.executionProvider,
+        precision: settings.precision,
       },
       (text, tokenId) => panel.post({ type: 'token', runId: request.id, text, tokenId }),
     );
@@ -109,7 +110,7 @@ export function activate(context: vscode.ExtensionContext) {
     try {
       const result = await request.done;
       panel.post({ type: 'runFinished', runId: request.id, ok: true, result });
-      showModelLoaded(status, setting, result.provider);
+      showModelLoaded(status, setting, result.provider, result.precision);
       altText.remember(target.image.fsPath, result);
       // A Hub checkpoint may have been downloaded for this run.
       panel.post({ type: 'taskModels', models: taskModels() });

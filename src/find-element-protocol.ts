@@ -2,7 +2,7 @@
  * Find Element (RefExp) messages: host <-> inference worker and host <-> webview. Kept apart
  * from protocol.ts, which includes these in its unions and validation. No vscode imports.
  */
-import type { Box, ErrorInfo, ExecutionProviderSetting } from './protocol';
+import type { Box, ErrorInfo, ExecutionProviderSetting, PrecisionInfo, PrecisionSetting } from './protocol';
 
 // ---- host <-> inference worker -------------------------------------------------------
 
@@ -21,6 +21,7 @@ export interface FindElementRequest {
   maxPatches?: number;
   threads?: number;
   executionProvider?: ExecutionProviderSetting;
+  precision?: PrecisionSetting;
   graphCacheDir?: string;
 }
 
@@ -47,6 +48,7 @@ export interface FindElementResult {
   imageSize: { width: number; height: number };
   timingsMs: { load: number; proposals: number; scoring: number };
   provider: string;
+  precision: PrecisionInfo;
 }
 
 /** Streamed while candidates are scored: `scored` of `total` done. */

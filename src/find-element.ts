@@ -43,7 +43,7 @@ export function registerFindElement(context: vscode.ExtensionContext, host: Find
   function request(image: vscode.Uri, modelPath: string, phrase: string, onProgress?: (scored: number, total: number) => void) {
     const settings = readSettings();
     return host.client.findElement(
-      { modelPath, imagePath: image.fsPath, phrase, maxPatches: settings.maxPatches, threads: settings.threads, executionProvider: settings.executionProvider },
+      { modelPath, imagePath: image.fsPath, phrase, maxPatches: settings.maxPatches, threads: settings.threads, executionProvider: settings.executionProvider, precision: settings.precision },
       onProgress,
     );
   }

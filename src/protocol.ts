@@ -7,6 +7,13 @@
 import { parseFindFromWebview, type FindElementRequest, type FindElementResult, type FindFromWebview, type FindProgress, type FindToWebview } from './find-element-protocol';
 
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+export type PrecisionSetting = 'auto' | 'fp32' | 'int8';
+
+/** The precision the model ran in (fp32, int8; fp16 for some ONNX exports) and why. */
+export interface PrecisionInfo {
+  used: string;
+  reason: string;
+}
 
 export interface ErrorInfo {
   message: string;
@@ -46,6 +53,7 @@ export interface DescribeResult {
   tree?: TreeNode;
   timingsMs: { load: number; preprocess: number; encoder: number; decoder: number };
   provider: string;
+  precision: PrecisionInfo;
 }
 
 // ---- host <-> inference worker -------------------------------------------------------
@@ -64,6 +72,7 @@ export interface DescribeRequest {
   maxNewTokens?: number;
   threads?: number;
   executionProvider?: ExecutionProviderSetting;
+  precision?: PrecisionSetting;
   graphCacheDir?: string;
 }
 

@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_MODEL_FOR_TASK } from '../model-runtime/src/registry';
-import type { ExecutionProviderSetting, TaskId } from './protocol';
+import type { ExecutionProviderSetting, PrecisionSetting, TaskId } from './protocol';
 
 /** The extension's settings, read fresh for every request so changes apply at once. */
 export interface Settings {
@@ -11,6 +11,7 @@ export interface Settings {
   maxPatches: number | undefined;
   maxNewTokens: number;
   executionProvider: ExecutionProviderSetting;
+  precision: PrecisionSetting;
   threads: number | undefined;
   idleUnloadMinutes: number;
   /** RefExp checkpoint for Find Element and for grounding UI-structure nodes (folder or Hub id). */
@@ -44,6 +45,7 @@ export function readSettings(): Settings {
     maxPatches: positive(c.get<number>('maxPatches')),
     maxNewTokens: c.get<number>('maxNewTokens', 64),
     executionProvider: c.get<ExecutionProviderSetting>('executionProvider', 'auto'),
+    precision: c.get<PrecisionSetting>('precision', 'auto'),
     threads: positive(c.get<number>('threads')),
     idleUnloadMinutes: c.get<number>('idleUnloadMinutes', 10),
     refexpModelPath: c.get<string>('refexpModelPath', DEFAULT_REFEXP_MODEL),

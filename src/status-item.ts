@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
+import type { PrecisionInfo } from './protocol';
 
-/** The status bar item names the loaded checkpoint and the execution provider it runs on. */
-const loaded = new WeakMap<vscode.StatusBarItem, { model: string; provider: string } | undefined>();
+/** The status bar item names the loaded checkpoint, the execution provider and the precision it runs in. */
+const loaded = new WeakMap<vscode.StatusBarItem, { model: string; provider: string; precision: PrecisionInfo } | undefined>();
 
 const shortName = (model: string) => (/^[\w-][\w.-]*\/[\w.-]+$/.test(model) ? model.split('/')[1]! : path.basename(model));
 
@@ -13,18 +14,18 @@ export function showModelRunning(status: vscode.StatusBarItem, model: string): v
   status.show();
 }
 
-export function showModelLoaded(status: vscode.StatusBarItem, model: string, provider: string): void {
-  loaded.set(status, { model, provider });
-  status.text = `$(eye) Pix2Struct: ${shortName(model)} (${provider})`;
-  status.tooltip = `Loaded model: ${model}\nExecution provider: ${provider}\nClick to show the log.`;
-  status.accessibilityInformation = { label: `Pix2Struct model ${shortName(model)} loaded on ${provider}`, role: 'status' };
+export function showModelLoaded(status: vscode.StatusBarItem, model: string, provider: string, precision: PrecisionInfo): void {
+  loaded.set(status, { model, provider, precision });
+  status.text = `$(eye) Pix2Struct: ${shortName(model)} (${provider}, ${precision.used})`;
+  status.tooltip = `Loaded model: ${model}\nExecution provider: ${provider}\nPrecision: ${precision.used} (${precision.reason})\nClick to show the log.`;
+  status.accessibilityInformation = { label: `Pix2Struct model ${shortName(model)} loaded on ${provider} in ${precision.used}`, role: 'status' };
   status.show();
 }
 
 /** After a failed or stopped run: back to what was loaded before, if anything. */
 export function showModelSettled(status: vscode.StatusBarItem): void {
   const last = loaded.get(status);
-  if (last) showModelLoaded(status, last.model, last.provider);
+  if (last) showModelLoaded(status, last.model, last.provider, last.precision);
   else showModelUnloaded(status);
 }
 

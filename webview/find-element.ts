@@ -83,7 +83,7 @@ export function initFindElement(ui: FindElementUi, post: (m: FromWebview) => voi
     list.hidden = r.ranked.length === 0;
     const t = r.timingsMs;
     ui.meta.textContent = r.ranked.length
-      ? `Best match for “${r.phrase}”: ${(r.ranked[0]!.pTrue * 100).toFixed(1)}% of ${r.candidates.length} candidates · proposals ${t.proposals.toFixed(0)} ms · scoring ${t.scoring.toFixed(0)} ms${t.load > 0 ? ` · model load ${t.load.toFixed(0)} ms` : ''} · ${r.provider}`
+      ? `Best match for “${r.phrase}”: ${(r.ranked[0]!.pTrue * 100).toFixed(1)}% of ${r.candidates.length} candidates · proposals ${t.proposals.toFixed(0)} ms · scoring ${t.scoring.toFixed(0)} ms${t.load > 0 ? ` · model load ${t.load.toFixed(0)} ms` : ''} · ${r.provider} · ${r.precision.used}`
       : 'No UI elements were found on this image to choose from.';
     showBest();
   }

@@ -266,7 +266,7 @@ function reopen(entry: HistoryEntry): void {
 
 function describeResult(r: DescribeResult): string {
   const t = r.timingsMs;
-  return `${r.tokenIds.length - 1} tokens · preprocess ${t.preprocess.toFixed(0)} ms · encoder ${t.encoder.toFixed(0)} ms · decoder ${t.decoder.toFixed(0)} ms${t.load > 0 ? ` · model load ${t.load.toFixed(0)} ms` : ''} · ${r.provider}`;
+  return `${r.tokenIds.length - 1} tokens · preprocess ${t.preprocess.toFixed(0)} ms · encoder ${t.encoder.toFixed(0)} ms · decoder ${t.decoder.toFixed(0)} ms${t.load > 0 ? ` · model load ${t.load.toFixed(0)} ms` : ''} · ${r.provider} · ${r.precision.used}`;
 }
 
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {

@@ -4,6 +4,7 @@ import { loadCheckpoint } from '../src/checkpoint/checkpoint';
 import { UsageError } from '../src/errors';
 import { Pix2StructModel } from '../src/model';
 import { preprocessImage, type PreprocessedImage } from '../src/preprocess/index';
+import type { PrecisionChoice } from '../src/runtime/precision';
 import { Pix2StructTokenizer } from '../src/tokenizer';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp', '.tif', '.tiff', '.avif']);
@@ -52,10 +53,10 @@ export async function runBatch(
   modelDir: string,
   items: BatchItem[],
   write: (line: string) => void,
-  options: { batchSize: number; maxPatches?: number; maxNewTokens?: number; threads?: number; cacheDir?: string },
+  options: { batchSize: number; maxPatches?: number; maxNewTokens?: number; threads?: number; cacheDir?: string; precision?: PrecisionChoice },
 ): Promise<{ ok: number; failed: number }> {
   const checkpoint = loadCheckpoint(modelDir);
-  const model = await Pix2StructModel.load(checkpoint.dir, { threads: options.threads, cacheDir: options.cacheDir });
+  const model = await Pix2StructModel.load(checkpoint.dir, { threads: options.threads, cacheDir: options.cacheDir, precision: options.precision });
   const tokenizer = checkpoint.tokenizerFile ? Pix2StructTokenizer.load(checkpoint.tokenizerFile) : null;
   let ok = 0;
   let failed = 0;

@@ -8,15 +8,20 @@ import type { PreprocessorConfig } from '../src/checkpoint/config';
 import { openModel } from '../src/open-model';
 import { preprocessImage } from '../src/preprocess/index';
 import { EXECUTION_PROVIDER_CHOICES, type ExecutionProviderChoice } from '../src/runtime/execution-providers';
+import { PRECISION_CHOICES, type PrecisionChoice } from '../src/runtime/precision';
 import { Pix2StructTokenizer } from '../src/tokenizer';
 
 const USAGE = `usage:
   pix2struct generate --model DIR --image PATH [--text Q] [--max-patches N] [--num-beams K]
                       [--max-new-tokens N] [--eos-token-id ID] [--threads N] [--cache-dir DIR]
-                      [--execution-provider auto|cpu|cuda|dml|coreml|webgpu] --json
+                      [--execution-provider auto|cpu|cuda|dml|coreml|webgpu]
+                      [--precision auto|fp32|int8] --json
   pix2struct preprocess --model DIR --image PATH [--text Q] [--max-patches N] --out FILE
   pix2struct batch --model DIR --input FOLDER|FILE.jsonl [--out FILE.jsonl] [--batch-size N]
                    [--max-patches N] [--max-new-tokens N] [--threads N] [--cache-dir DIR]
+                   [--precision auto|fp32|int8]
+(--precision: int8 quantises the linear layers' weights; auto picks int8 on CPUs with VNNI or
+AMX. ONNX exports run in their own precision. preprocess accepts and ignores it.)
   pix2struct models [--json] [--hub-cache DIR]
   pix2struct download ID [--revision REV] [--hub-cache DIR]
 (Hub: HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE are honoured.)`;
@@ -47,6 +52,13 @@ function executionProvider(flags: Flags): ExecutionProviderChoice | undefined {
   return raw as ExecutionProviderChoice;
 }
 
+function precision(flags: Flags): PrecisionChoice | undefined {
+  const raw = flags.precision;
+  if (raw === undefined) return undefined;
+  if (!PRECISION_CHOICES.includes(raw as PrecisionChoice)) throw new UsageError(`--precision must be one of ${PRECISION_CHOICES.join(', ')}, got "${raw}"`);
+  return raw as PrecisionChoice;
+}
+
 function required(flags: Flags, name: string): string {
   const v = flags[name];
   if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
@@ -60,6 +72,7 @@ const COMMON = {
   'max-patches': { type: 'string' },
   threads: { type: 'string' },
   'cache-dir': { type: 'string' },
+  precision: { type: 'string' },
 } as const;
 
 function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>): Flags {
@@ -92,7 +105,12 @@ async function generateCommand(argv: string[]): Promise<void> {
   const dir = required(flags, 'model');
   required(flags, 'image');
   const provider = executionProvider(flags);
-  const model = await openModel(dir, { threads: positiveInt(flags, 'threads'), cacheDir: flags['cache-dir'] as string | undefined, executionProvider: provider });
+  const model = await openModel(dir, {
+    threads: positiveInt(flags, 'threads'),
+    cacheDir: flags['cache-dir'] as string | undefined,
+    executionProvider: provider,
+    precision: precision(flags),
+  });
   try {
     const { image, preprocessMs } = await prepareImage(flags, model.preprocessor, model.config.isVqa);
     const result = await model.run(image, {
@@ -108,6 +126,7 @@ async function generateCommand(argv: string[]): Promise<void> {
       sequence_score: result.sequenceScore,
       timings_ms: { preprocess: preprocessMs, encoder: result.encodeMs, decoder: result.decodeMs },
       execution_provider: { used: model.provider.used, skipped: model.provider.skipped },
+      precision: { used: model.precision.used, reason: model.precision.reason },
     };
     process.stdout.write(`${JSON.stringify(output)}\n`);
   } finally {
@@ -117,6 +136,7 @@ async function generateCommand(argv: string[]): Promise<void> {
 
 async function preprocessCommand(argv: string[]): Promise<void> {
   const flags = parse(argv, { ...COMMON, out: { type: 'string' } });
+  precision(flags); // validated for uniform scripts; preprocessing does not depend on it
   const out = required(flags, 'out');
   const checkpoint = loadCheckpoint(required(flags, 'model'));
   const { image } = await prepareImage(flags, checkpoint.preprocessor, checkpoint.config.isVqa);
@@ -136,6 +156,7 @@ async function batchCommand(argv: string[]): Promise<void> {
     'max-new-tokens': { type: 'string' },
     threads: { type: 'string' },
     'cache-dir': { type: 'string' },
+    precision: { type: 'string' },
   });
   const items = readBatchInput(required(flags, 'input'));
   const outFile = flags.out as string | undefined;
@@ -147,6 +168,7 @@ async function batchCommand(argv: string[]): Promise<void> {
       maxNewTokens: positiveInt(flags, 'max-new-tokens'),
       threads: positiveInt(flags, 'threads'),
       cacheDir: flags['cache-dir'] as string | undefined,
+      precision: precision(flags),
     });
     if (outFile) process.stderr.write(`pix2struct: ${ok} described, ${failed} failed -> ${outFile}\n`);
   } finally {

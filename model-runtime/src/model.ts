@@ -8,7 +8,9 @@ import { ENCODER_IO } from './onnx/encoder-graph';
 import { ensureGraphs, type GraphFiles } from './onnx/graph-cache';
 import type { PreprocessedImage } from './preprocess/patches';
 import { DecoderRunner, type EncodedImage } from './runtime/decoder-runner';
+import { detectCpuFeatures } from './runtime/cpu-features';
 import type { ProviderReport } from './runtime/execution-providers';
+import { resolveCpuPrecision, type PrecisionChoice, type PrecisionReport } from './runtime/precision';
 import { floatTensor, ModelSession, type HostTensor, type SessionOptions } from './runtime/ort-session';
 
 export type { GenerateOptions, GenerateResult } from './generation/generate';
@@ -16,10 +18,13 @@ export type { GenerateOptions, GenerateResult } from './generation/generate';
 export interface LoadOptions extends SessionOptions {
   /** Where built ONNX graphs are cached; defaults to ~/.cache/pix2struct-vscode/graphs. */
   cacheDir?: string;
+  /** Precision of the linear layers; 'auto' (the default) picks int8 where the CPU runs it fast. */
+  precision?: PrecisionChoice;
 }
 
 /** An encoded image: encoder states plus the cross-attention K/V every decoding step reuses. */
 export interface ImageEncoding extends EncodedImage {
+  /** Real patches only: P is the longest image's patch count; shorter rows are zero-padded. */
   lastHiddenState: HostTensor; // [B, P, H], B = 1 unless encoded as a batch
 }
 
@@ -30,6 +35,8 @@ export class Pix2StructModel {
     readonly graphs: GraphFiles,
     /** Which execution provider runs the model, and why faster ones were skipped. */
     readonly provider: ProviderReport,
+    /** Whether the linear layers run in fp32 or int8, and why. */
+    readonly precision: PrecisionReport,
     private readonly encoder: ModelSession,
     private readonly crossKv: ModelSession,
     private readonly decoder: ModelSession,
@@ -37,12 +44,22 @@ export class Pix2StructModel {
 
   static async load(dir: string, options: LoadOptions = {}): Promise<Pix2StructModel> {
     const checkpoint = loadCheckpoint(dir);
-    const graphs = ensureGraphs(checkpoint, options.cacheDir);
-    // The first session settles the provider; the others follow it.
-    const { session: encoder, provider } = await ModelSession.openWithFallback(graphs.encoder, 'encoder', options);
-    const crossKv = await ModelSession.open(graphs.crossKv, 'cross-attention K/V', options, provider.used);
-    const decoder = await ModelSession.open(graphs.decoder, 'decoder', options, provider.used);
-    return new Pix2StructModel(checkpoint, graphs, provider, encoder, crossKv, decoder);
+    const { report: precision, encoding } = resolveCpuPrecision(options.precision ?? 'auto', detectCpuFeatures());
+    const graphs = ensureGraphs(checkpoint, encoding, options.cacheDir);
+    // The first session settles the provider; the others follow it. int8 kernels exist on the CPU provider only.
+    const sessionOptions = encoding.kind === 'int8' ? { ...options, executionProvider: 'cpu' as const } : options;
+    const opened: ModelSession[] = [];
+    try {
+      const { session: encoder, provider } = await ModelSession.openWithFallback(graphs.encoder, 'encoder', sessionOptions);
+      opened.push(encoder);
+      const crossKv = await ModelSession.open(graphs.crossKv, 'cross-attention K/V', sessionOptions, provider.used);
+      opened.push(crossKv);
+      const decoder = await ModelSession.open(graphs.decoder, 'decoder', sessionOptions, provider.used);
+      return new Pix2StructModel(checkpoint, graphs, provider, precision, encoder, crossKv, decoder);
+    } catch (err) {
+      await Promise.all(opened.map((s) => s.release()));
+      throw err;
+    }
   }
 
   get config() {
@@ -54,29 +71,33 @@ export class Pix2StructModel {
   }
 
   /**
-   * Encodes several images in one encoder call (batch = images.length, all with the same
-   * max_patches); the result feeds a decoder with one row per image.
+   * Encodes several images (all with the same max_patches) for a decoder with one row per
+   * image. Padding patches never enter the encoder: images with as many real patches as each
+   * other share one encoder call; otherwise each is encoded alone and the shorter ones are
+   * zero-padded, with the encoder mask hiding that padding from cross-attention.
    */
   async encodeBatch(images: readonly PreprocessedImage[]): Promise<ImageEncoding> {
     const maxPatches = images[0]?.maxPatches;
     if (maxPatches === undefined || images.some((im) => im.maxPatches !== maxPatches)) {
       throw new UsageError('a batch needs at least one image and the same max patches for all');
     }
-    const width = images[0]!.flattenedPatches.length / maxPatches;
-    const patches = new Float32Array(images.length * maxPatches * width); // [B, P, 770]
-    const mask = new Float32Array(images.length * maxPatches); // [B, P]
-    images.forEach((im, b) => {
-      patches.set(im.flattenedPatches, b * maxPatches * width);
-      mask.set(im.attentionMask, b * maxPatches);
-    });
-    const encoderMask = floatTensor(mask, [images.length, maxPatches]);
-    const enc = await this.encoder.run({
-      [ENCODER_IO.patches]: floatTensor(patches, [images.length, maxPatches, width]),
-      [ENCODER_IO.mask]: encoderMask,
-    });
-    const lastHiddenState = enc[ENCODER_IO.output]!;
+    const lengths = images.map(realPatchCount);
+    const longest = Math.max(...lengths);
+    const hidden = this.config.vision.hiddenSize;
+    const groups = lengths.every((n) => n === longest) ? [images] : images.map((im) => [im]);
+    const states = new Float32Array(images.length * longest * hidden); // [B, P, H]
+    let row = 0;
+    for (const group of groups) {
+      const n = realPatchCount(group[0]!);
+      const out = await this.encoder.run({ [ENCODER_IO.patches]: realPatches(group, n) });
+      states.set(out[ENCODER_IO.output]!.data as Float32Array, row * longest * hidden); // group rows are full length or alone
+      row += group.length;
+    }
+    const mask = new Float32Array(images.length * longest); // [B, P]
+    lengths.forEach((n, b) => mask.fill(1, b * longest, b * longest + n));
+    const lastHiddenState = floatTensor(states, [images.length, longest, hidden]);
     const crossKv = await this.crossKv.run({ [CROSS_KV_IO.encoderStates]: lastHiddenState });
-    return { lastHiddenState, crossKv, encoderMask };
+    return { lastHiddenState, crossKv, encoderMask: floatTensor(mask, [images.length, longest]) };
   }
 
   /** A decoder with an empty KV cache for this image (prefix scoring, custom loops). */
@@ -112,4 +133,27 @@ export class Pix2StructModel {
   async release(): Promise<void> {
     await Promise.all([this.encoder.release(), this.crossKv.release(), this.decoder.release()]);
   }
+}
+
+/**
+ * How many leading rows of an image's patches are real. The processor puts real patches first
+ * and zero rows after them; a mask that is not of that form did not come from it.
+ */
+function realPatchCount(image: PreprocessedImage): number {
+  const mask = image.attentionMask; // [maxPatches]
+  let n = 0;
+  while (n < mask.length && mask[n] !== 0) n++;
+  for (let i = n; i < mask.length; i++) {
+    if (mask[i] !== 0) throw new UsageError(`attention mask has a real patch (${i}) after padding (${n}): patches must come first`);
+  }
+  if (n === 0) throw new UsageError('the image has no patches');
+  return n;
+}
+
+/** The first `n` patch rows of each image as one encoder input [B, n, 2 + ph*pw*3]. */
+function realPatches(images: readonly PreprocessedImage[], n: number): HostTensor {
+  const width = images[0]!.flattenedPatches.length / images[0]!.maxPatches;
+  const data = new Float32Array(images.length * n * width); // [B, n, width]
+  images.forEach((im, b) => data.set(im.flattenedPatches.subarray(0, n * width), b * n * width));
+  return floatTensor(data, [images.length, n, width]);
 }

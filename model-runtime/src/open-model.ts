@@ -9,6 +9,7 @@ import { findOptimumLayout } from './onnx-export/layout';
 import { OptimumPix2StructModel } from './onnx-export/optimum-model';
 import type { PreprocessedImage } from './preprocess/patches';
 import type { ProviderReport } from './runtime/execution-providers';
+import type { PrecisionReport } from './runtime/precision';
 
 /** What callers need from any model folder, whichever format backs it. */
 export interface InferenceModel {
@@ -18,6 +19,7 @@ export interface InferenceModel {
   readonly generation: GenerationDefaults;
   readonly tokenizerFile: string | null;
   readonly provider: ProviderReport;
+  readonly precision: PrecisionReport;
   /** Encodes one image and generates from it. */
   run(image: PreprocessedImage, options?: GenerateOptions): Promise<GenerateResult & { encodeMs: number }>;
   release(): Promise<void>;
@@ -56,6 +58,7 @@ export async function openModel(dir: string, options: LoadOptions = {}): Promise
       generation: m.generation,
       tokenizerFile: m.tokenizerFile,
       provider: m.provider,
+      precision: m.precision,
       run: (image, generateOptions) => encodeThenGenerate(m, image, generateOptions),
       release: () => m.release(),
     };
@@ -68,6 +71,7 @@ export async function openModel(dir: string, options: LoadOptions = {}): Promise
     generation: m.checkpoint.generation,
     tokenizerFile: m.checkpoint.tokenizerFile,
     provider: m.provider,
+    precision: m.precision,
     run: (image, generateOptions) => encodeThenGenerate(m, image, generateOptions),
     release: () => m.release(),
   };

@@ -23,12 +23,12 @@ let queue: Promise<void> = Promise.resolve();
 const send = (message: FromWorker) => port.postMessage(message);
 
 async function modelFor(req: DescribeRequest) {
-  const key = JSON.stringify([req.modelPath, req.threads, req.executionProvider, req.graphCacheDir]);
+  const key = JSON.stringify([req.modelPath, req.threads, req.executionProvider, req.precision, req.graphCacheDir]);
   if (loaded?.key === key) return { ...loaded, loadMs: 0 };
   await loaded?.model.release();
   loaded = null;
   const start = performance.now();
-  const model = await openModel(req.modelPath, { threads: req.threads, executionProvider: req.executionProvider, cacheDir: req.graphCacheDir });
+  const model = await openModel(req.modelPath, { threads: req.threads, executionProvider: req.executionProvider, precision: req.precision, cacheDir: req.graphCacheDir });
   const tokenizer = model.tokenizerFile ? Pix2StructTokenizer.load(model.tokenizerFile) : null;
   loaded = { key, model, tokenizer, loadMs: performance.now() - start };
   return loaded;
@@ -77,6 +77,7 @@ async function describe(req: DescribeRequest): Promise<void> {
         ...structuredOutput(req.task, text),
         timingsMs: { load: loadMs, preprocess: preprocessMs, encoder: result.encodeMs, decoder: result.decodeMs },
         provider: model.provider.used,
+        precision: { used: model.precision.used, reason: model.precision.reason },
       },
     });
   } catch (err) {

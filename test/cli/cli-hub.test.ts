@@ -43,7 +43,7 @@ describe('pix2struct download and models against a local Hub', () => {
     assert.equal(snapshot, path.join(hubCache, 'models--google--pix2struct-screen2words-base', 'snapshots', hub.commitOf(REPO)));
     assert.match(r.stderr, /model\.safetensors/, 'progress is reported');
     const ref = modelRef('chart');
-    const gen = await cli(['generate', '--model', snapshot, '--image', imagePath('chart', 'plain'), '--max-patches', '256', '--max-new-tokens', String(ref.greedy_ids.length - 1), '--cache-dir', graphs, '--json'], {});
+    const gen = await cli(['generate', '--model', snapshot, '--image', imagePath('chart', 'plain'), '--max-patches', '256', '--max-new-tokens', String(ref.greedy_ids.length - 1), '--cache-dir', graphs, '--precision', 'fp32', '--json'], {});
     assert.equal(gen.code, 0, gen.stderr);
     assert.deepEqual(JSON.parse(gen.stdout).token_ids, ref.greedy_ids);
   });

@@ -9,8 +9,10 @@ import { IMAGES, MODEL_DIR, FIXTURE_ROOT, imagePath, maxAbsDiff, modelRef, prepr
 const CLI = path.resolve(__dirname, '../../dist/cli.js');
 const cacheDir = tempDir('cli-graphs');
 
+// The transformers comparisons run in fp32 (auto would pick int8 on VNNI/AMX CPUs); int8 has its own tests.
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args, ...(args[0] === 'generate' ? ['--cache-dir', cacheDir] : [])], { encoding: 'utf8', timeout: 120_000 });
+  const precision = (args[0] === 'generate' || args[0] === 'batch') && !args.includes('--precision') ? ['--precision', 'fp32'] : [];
+  const r = spawnSync(process.execPath, [CLI, ...args, ...precision, ...(args[0] === 'generate' ? ['--cache-dir', cacheDir] : [])], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -87,7 +87,8 @@ function makeWorkspace(root: string): string {
   const image = path.join(FIXTURE_ROOT, 'images/chart_640x480.png');
   if (!fs.existsSync(image)) throw new Error(`fixture image missing: ${image} (set PIX2STRUCT_FIXTURE)`);
   fs.copyFileSync(image, path.join(ws, 'chart_640x480.png'));
-  const settings = { 'pix2struct.modelPath': path.join(FIXTURE_ROOT, 'model-a') };
+  // fp32: the suites compare ids with the transformers reference (auto would pick int8 on VNNI/AMX CPUs).
+  const settings = { 'pix2struct.modelPath': path.join(FIXTURE_ROOT, 'model-a'), 'pix2struct.precision': 'fp32' };
   fs.writeFileSync(path.join(ws, '.vscode/settings.json'), JSON.stringify(settings, null, 2) + '\n');
   return ws;
 }

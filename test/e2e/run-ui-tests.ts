@@ -124,6 +124,8 @@ function makeWorkspace(root: string, expectedIds: number[]): { workspace: string
     // The fixture's transformers reference was computed at 256 patches.
     'pix2struct.maxPatches': 256,
     'pix2struct.maxNewTokens': expectedIds.length - 1,
+    // The reference ids are float32 arithmetic; auto would pick int8 on VNNI/AMX CPUs.
+    'pix2struct.precision': 'fp32',
   };
   fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2) + '\n');
   return { workspace, settingsFile };

@@ -9,17 +9,28 @@ describe('batches: several images in one encoder and decoder call', () => {
   let batch: ImageEncoding;
 
   before(async () => {
-    model = await Pix2StructModel.load(MODEL_DIR, { cacheDir: tempDir('batch-graphs') });
+    model = await Pix2StructModel.load(MODEL_DIR, { precision: 'fp32', cacheDir: tempDir('batch-graphs') });
     batch = await model.encodeBatch(IMAGES.map((image) => referenceInputs(image)));
   });
   after(() => model?.release());
 
+  // The images have different numbers of real patches: each row holds its own real patches'
+  // states, zero-padded to the longest, and the encoder mask says which rows are real.
   test('encoder states of each row match that image alone', () => {
-    const states = batch.lastHiddenState.data as Float32Array; // [3, 256, 64]
-    const rowSize = states.length / IMAGES.length;
+    const [rows, patches, hidden] = batch.lastHiddenState.dims as [number, number, number];
+    const lengths = IMAGES.map((image) => referenceInputs(image).numPatches);
+    assert.deepEqual([rows, patches, hidden], [IMAGES.length, Math.max(...lengths), 64]);
+    assert.ok(new Set(lengths).size > 1, 'the fixture images should differ in patch count');
+    const states = batch.lastHiddenState.data as Float32Array; // [3, P, 64]
+    const mask = batch.encoderMask.data as Float32Array; // [3, P]
     IMAGES.forEach((image, r) => {
-      const diff = maxAbsDiff(states.subarray(r * rowSize, (r + 1) * rowSize), readReference(modelRef(image).encoder_last_hidden_state));
+      const n = lengths[r]!;
+      const row = states.subarray(r * patches * hidden, (r + 1) * patches * hidden);
+      const expected = readReference(modelRef(image).encoder_last_hidden_state).subarray(0, n * hidden);
+      const diff = maxAbsDiff(row.subarray(0, n * hidden), expected);
       assert.ok(diff <= 1e-4, `${image}: ${diff}`);
+      assert.ok(row.subarray(n * hidden).every((v) => v === 0), `${image}: padding rows are not zero`);
+      assert.deepEqual(Array.from(mask.subarray(r * patches, (r + 1) * patches)), Array.from({ length: patches }, (_, p) => (p < n ? 1 : 0)));
     });
   });
 

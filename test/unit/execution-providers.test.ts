@@ -19,7 +19,7 @@ describe('execution providers fall back to CPU and say why', () => {
   // every request must still run, on CPU, with the reason recorded.
   for (const requested of ['auto', 'cuda', 'dml', 'coreml', 'webgpu'] as const) {
     test(`${requested}: runs, reports the provider used and why others were skipped`, async () => {
-      const model = await Pix2StructModel.load(MODEL_DIR, { cacheDir, executionProvider: requested });
+      const model = await Pix2StructModel.load(MODEL_DIR, { precision: 'fp32', cacheDir, executionProvider: requested });
       try {
         assert.equal(model.provider.used, 'cpu');
         const skippedNames = model.provider.skipped.map((s) => s.name);

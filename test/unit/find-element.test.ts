@@ -20,11 +20,11 @@ describe('Find Element in the inference worker', () => {
   const graphCacheDir = temp.tempDir('find-graphs');
   const refexp = makeRefExpModel(MODEL_DIR, path.join(temp.tempDir('find-model'), 'refexp'));
   const ui = imagePath('ui', 'plain');
-  const base = { modelPath: refexp, imagePath: ui, maxPatches: 256, graphCacheDir, threads: 2 };
+  const base = { modelPath: refexp, imagePath: ui, maxPatches: 256, graphCacheDir, threads: 2, precision: 'fp32' as const };
   const phrase = 'the search icon';
   let model: Pix2StructModel;
   before(async () => {
-    model = await Pix2StructModel.load(refexp, { cacheDir: graphCacheDir });
+    model = await Pix2StructModel.load(refexp, { precision: 'fp32', cacheDir: graphCacheDir });
   });
   after(async () => {
     await client.dispose();

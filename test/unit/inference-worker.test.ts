@@ -15,7 +15,7 @@ const WORKER = path.resolve(__dirname, '../../dist/inference-worker.js');
 describe('inference worker behind the typed protocol', () => {
   const client = new InferenceClient(WORKER);
   const graphCacheDir = tempDir('worker-graphs');
-  const base = { task: 'describe' as const, modelPath: MODEL_DIR, maxPatches: 256, graphCacheDir, threads: 2 };
+  const base = { task: 'describe' as const, modelPath: MODEL_DIR, maxPatches: 256, graphCacheDir, threads: 2, precision: 'fp32' as const };
   after(() => client.dispose());
 
   test('describes an image, streaming each token, with the reference ids', async () => {
@@ -50,7 +50,7 @@ describe('inference worker behind the typed protocol', () => {
   });
 
   test('widget and chart tasks feed the model the boxed image and the DePlot header', async () => {
-    const model = await Pix2StructModel.load(MODEL_DIR, { cacheDir: graphCacheDir });
+    const model = await Pix2StructModel.load(MODEL_DIR, { precision: 'fp32', cacheDir: graphCacheDir });
     try {
       const pixels = await decodeImage(imagePath('ui', 'plain'));
       // A large box: a 1-px outline must move enough patches to change this random model's output.

@@ -24,7 +24,7 @@ describe('RefExp end to end on the fixture model', () => {
   const expression = 'the settings button';
 
   before(async () => {
-    model = await Pix2StructModel.load(MODEL_DIR, { cacheDir: tempDir('refexp-graphs') });
+    model = await Pix2StructModel.load(MODEL_DIR, { precision: 'fp32', cacheDir: tempDir('refexp-graphs') });
     screenshot = await decodeImage(imagePath('ui', 'plain'));
   });
   after(() => model?.release());

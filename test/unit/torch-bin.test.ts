@@ -136,7 +136,7 @@ function assertRefused(fn: () => unknown, file: string, pattern: RegExp, tensor?
 }
 
 async function greedyIds(dir: string): Promise<number[]> {
-  const model = await Pix2StructModel.load(dir, { cacheDir: scratch('graphs') });
+  const model = await Pix2StructModel.load(dir, { precision: 'fp32', cacheDir: scratch('graphs') });
   try {
     const ref = modelRef('ui');
     const encoding = await model.encode(referenceInputs('ui'));
@@ -187,7 +187,7 @@ describe('pytorch_model.bin checkpoints made by torch and transformers', () => {
     const ckpt = loadCheckpoint(path.join(out, 'f16'));
     assert.ok([...ckpt.weights.values()].every((e) => e.dtype === 'F16'));
     assertSameBytes(ckpt.weights, readSafetensorsHeader(path.join(out, 'f16-safetensors', 'model.safetensors')).tensors);
-    const model = await Pix2StructModel.load(path.join(out, 'f16'), { cacheDir: scratch('graphs') });
+    const model = await Pix2StructModel.load(path.join(out, 'f16'), { precision: 'fp32', cacheDir: scratch('graphs') });
     try {
       const logits = await model.decoderFor(await model.encode(referenceInputs('chart'))).forward([[0]]);
       const diff = maxAbsDiff(logits, readReference(modelRef('chart').logits_step0));

@@ -47,7 +47,7 @@ function toF16(values: Float32Array): Uint8Array {
 }
 
 async function step0Logits(dir: string): Promise<Float32Array> {
-  const model = await Pix2StructModel.load(dir, { cacheDir: tempDir('graphs') });
+  const model = await Pix2StructModel.load(dir, { precision: 'fp32', cacheDir: tempDir('graphs') });
   try {
     const encoding = await model.encode(referenceInputs('chart'));
     return await model.decoderFor(encoding).forward([[0]]);
@@ -79,7 +79,7 @@ describe('weight formats', () => {
     });
     created.push(dir);
     assert.equal(loadCheckpoint(dir).files.length, 2);
-    const model = await Pix2StructModel.load(dir, { cacheDir: tempDir('graphs') });
+    const model = await Pix2StructModel.load(dir, { precision: 'fp32', cacheDir: tempDir('graphs') });
     try {
       const ref = modelRef('ui');
       const encoding = await model.encode(referenceInputs('ui'));

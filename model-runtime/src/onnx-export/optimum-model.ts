@@ -18,6 +18,7 @@ import { generateWith, type GenerateOptions, type GenerateResult } from '../gene
 import type { LoadOptions } from '../model';
 import type { PreprocessedImage } from '../preprocess/patches';
 import type { ProviderReport } from '../runtime/execution-providers';
+import type { PrecisionReport } from '../runtime/precision';
 import { floatTensor, int64Tensor, ModelSession, type HostTensor } from '../runtime/ort-session';
 import { hostMaskType, inspectDecoderGraphs, type DecoderGraphs, type MaskType } from './decoder-graphs';
 import { castFloatTo, widenFloat } from './float16';
@@ -78,6 +79,8 @@ export class OptimumPix2StructModel {
     readonly tokenizerFile: string | null,
     /** Which execution provider runs the model, and why faster ones were skipped. */
     readonly provider: ProviderReport,
+    /** An export runs in the precision it was exported in. */
+    readonly precision: PrecisionReport,
     private readonly encoder: ModelSession,
     private readonly encoderSignature: EncoderSignature,
     private readonly decoders: DecoderGraphs,
@@ -112,7 +115,8 @@ export class OptimumPix2StructModel {
         opened.push(cached);
       }
       const decoders = inspectDecoderGraphs(first, cached, config.text);
-      return new OptimumPix2StructModel(root, layout, config, generation, preprocessor, tokenizerFile, provider, encoder, encoderSignature, decoders);
+      const precision = exportPrecision(options.variant ?? 'default', path.basename(layout.encoder), options.precision);
+      return new OptimumPix2StructModel(root, layout, config, generation, preprocessor, tokenizerFile, provider, precision, encoder, encoderSignature, decoders);
     } catch (err) {
       // The load error is the one to report, not a failure to release what was opened.
       await Promise.all(distinct(opened).map((s) => s.release().catch(() => undefined)));
@@ -170,4 +174,10 @@ export class OptimumPix2StructModel {
   async release(): Promise<void> {
     await Promise.all(distinct([this.encoder, this.decoders.first.session, this.decoders.cached.session]).map((s) => s.release()));
   }
+}
+
+function exportPrecision(variant: OptimumVariant, encoderFile: string, requested: LoadOptions['precision']): PrecisionReport {
+  const used = variant === 'quantized' ? 'int8' : variant === 'fp16' ? 'fp16' : 'fp32';
+  const ignored = requested && requested !== 'auto' ? `; precision ${requested} applies only to checkpoints this runtime builds graphs for` : '';
+  return { used, reason: `ONNX export: runs as exported (${encoderFile})${ignored}` };
 }

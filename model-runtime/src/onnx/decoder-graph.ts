@@ -1,7 +1,7 @@
 import type { TextConfig } from '../checkpoint/config';
 import { textNames } from '../checkpoint/weight-names';
 import { GraphBuilder } from './graph-builder';
-import { attention, gatedMlp, keyMaskBias, linear, mergeHeads, rmsNorm, splitHeads, type WeightLookup } from './layers';
+import { attention, gatedMlp, keyMaskBias, linear, lookup, mergeHeads, rmsNorm, splitHeads, type GraphWeights } from './layers';
 
 export const CROSS_KV_IO = {
   encoderStates: 'encoder_hidden_states',
@@ -25,12 +25,12 @@ export const DECODER_IO = {
  * Cross-attention keys/values of every decoder layer, computed once per image so each
  * decoding step only projects its own token. Keys come out pre-transposed for MatMul.
  */
-export function buildCrossKvGraph(g: GraphBuilder, cfg: TextConfig, encoderHidden: number, w: WeightLookup): void {
+export function buildCrossKvGraph(g: GraphBuilder, cfg: TextConfig, encoderHidden: number, w: GraphWeights): void {
   const enc = g.input(CROSS_KV_IO.encoderStates, 'float', ['batch', 'patches', encoderHidden]); // [B, P, H]
   for (let i = 0; i < cfg.numLayers; i++) {
     const n = textNames.layer(i);
-    const kT = splitHeads(g, linear(g, enc, w(n.crossKey)), cfg.numHeads, cfg.dKv, true); // [B, h, d, P]
-    const v = splitHeads(g, linear(g, enc, w(n.crossValue)), cfg.numHeads, cfg.dKv); // [B, h, P, d]
+    const kT = splitHeads(g, linear(g, enc, w.linear(n.crossKey)), cfg.numHeads, cfg.dKv, true); // [B, h, d, P]
+    const v = splitHeads(g, linear(g, enc, w.linear(n.crossValue)), cfg.numHeads, cfg.dKv); // [B, h, P, d]
     g.output(kT, CROSS_KV_IO.key(i), 'float', ['batch', cfg.numHeads, cfg.dKv, 'patches']);
     g.output(v, CROSS_KV_IO.value(i), 'float', ['batch', cfg.numHeads, 'patches', cfg.dKv]);
   }
@@ -42,19 +42,19 @@ export function buildCrossKvGraph(g: GraphBuilder, cfg: TextConfig, encoderHidde
  * so the same graph serves the first step, cached steps and full-prefix scoring.
  * Cross K/V and the encoder mask may have batch 1 and broadcast over beams.
  */
-export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: WeightLookup): void {
+export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: GraphWeights): void {
   const { numHeads: h, dKv: d, layerNormEpsilon: eps } = cfg;
   const ids = g.input(DECODER_IO.inputIds, 'int64', ['batch', 'tokens']); // [B, T]
   const encMask = g.input(DECODER_IO.encoderMask, 'float', ['cross_batch', 'patches']); // [Bc, P]
   const buckets = g.input(DECODER_IO.positionBuckets, 'int64', ['tokens', 'total']); // [T, S]
   const causal = g.input(DECODER_IO.causalBias, 'float', ['tokens', 'total']); // [T, S]
 
-  const rel = g.op('Gather', [w(textNames.relativeAttentionBias), buckets], {}, 'rel_bias'); // [T, S, h]
+  const rel = g.op('Gather', [w.tensor(textNames.relativeAttentionBias), buckets], {}, 'rel_bias'); // [T, S, h]
   const relHeads = g.op('Transpose', [rel], { perm: [2, 0, 1] }); // [h, T, S]
   const selfBias = g.op('Unsqueeze', [g.op('Add', [relHeads, causal]), g.constInt64([0])], {}, 'self_bias'); // [1, h, T, S]
   const crossBias = keyMaskBias(g, encMask); // [Bc, 1, 1, P]
 
-  let hidden = g.op('Gather', [w(textNames.embedTokens), ids], {}, 'embeds'); // [B, T, H]
+  let hidden = lookup(g, w.table(textNames.embedTokens), ids, 'embeds'); // [B, T, H]
   for (let i = 0; i < cfg.numLayers; i++) {
     const n = textNames.layer(i);
     const pastK = g.input(DECODER_IO.pastKey(i), 'float', ['batch', h, d, 'past']); // [B, h, d, past]
@@ -62,23 +62,23 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: WeightLoo
     const crossK = g.input(CROSS_KV_IO.key(i), 'float', ['cross_batch', h, d, 'patches']); // [Bc, h, d, P]
     const crossV = g.input(CROSS_KV_IO.value(i), 'float', ['cross_batch', h, 'patches', d]); // [Bc, h, P, d]
 
-    const selfIn = rmsNorm(g, hidden, w(n.selfNorm), eps);
-    const q = splitHeads(g, linear(g, selfIn, w(n.selfQuery)), h, d); // [B, h, T, d]
-    const kT = g.op('Concat', [pastK, splitHeads(g, linear(g, selfIn, w(n.selfKey)), h, d, true)], { axis: 3 }); // [B, h, d, S]
-    const v = g.op('Concat', [pastV, splitHeads(g, linear(g, selfIn, w(n.selfValue)), h, d)], { axis: 2 }); // [B, h, S, d]
+    const selfIn = rmsNorm(g, hidden, w.tensor(n.selfNorm), eps);
+    const q = splitHeads(g, linear(g, selfIn, w.linear(n.selfQuery)), h, d); // [B, h, T, d]
+    const kT = g.op('Concat', [pastK, splitHeads(g, linear(g, selfIn, w.linear(n.selfKey)), h, d, true)], { axis: 3 }); // [B, h, d, S]
+    const v = g.op('Concat', [pastV, splitHeads(g, linear(g, selfIn, w.linear(n.selfValue)), h, d)], { axis: 2 }); // [B, h, S, d]
     g.output(kT, DECODER_IO.presentKey(i), 'float', ['batch', h, d, 'total']);
     g.output(v, DECODER_IO.presentValue(i), 'float', ['batch', h, 'total', d]);
     const selfCtx = mergeHeads(g, attention(g, q, kT, v, selfBias), h, d);
-    hidden = g.op('Add', [hidden, linear(g, selfCtx, w(n.selfOutput))], {}, `dec${i}_self_out`);
+    hidden = g.op('Add', [hidden, linear(g, selfCtx, w.linear(n.selfOutput))], {}, `dec${i}_self_out`);
 
-    const crossIn = rmsNorm(g, hidden, w(n.crossNorm), eps);
-    const cq = splitHeads(g, linear(g, crossIn, w(n.crossQuery)), h, d); // [B, h, T, d]
+    const crossIn = rmsNorm(g, hidden, w.tensor(n.crossNorm), eps);
+    const cq = splitHeads(g, linear(g, crossIn, w.linear(n.crossQuery)), h, d); // [B, h, T, d]
     const crossCtx = mergeHeads(g, attention(g, cq, crossK, crossV, crossBias), h, d);
-    hidden = g.op('Add', [hidden, linear(g, crossCtx, w(n.crossOutput))], {}, `dec${i}_cross_out`);
+    hidden = g.op('Add', [hidden, linear(g, crossCtx, w.linear(n.crossOutput))], {}, `dec${i}_cross_out`);
 
-    const mlpIn = rmsNorm(g, hidden, w(n.mlpNorm), eps);
-    hidden = g.op('Add', [hidden, gatedMlp(g, mlpIn, w(n.wi0), w(n.wi1), w(n.wo), cfg.denseActFn)], {}, `dec${i}_out`);
+    const mlpIn = rmsNorm(g, hidden, w.tensor(n.mlpNorm), eps);
+    hidden = g.op('Add', [hidden, gatedMlp(g, mlpIn, w.linear(n.wi0), w.linear(n.wi1), w.linear(n.wo), cfg.denseActFn)], {}, `dec${i}_out`);
   }
-  const final = rmsNorm(g, hidden, w(textNames.finalNorm), eps);
-  g.output(linear(g, final, w(textNames.lmHead)), DECODER_IO.logits, 'float', ['batch', 'tokens', cfg.vocabSize]); // [B, T, V]
+  const final = rmsNorm(g, hidden, w.tensor(textNames.finalNorm), eps);
+  g.output(linear(g, final, w.linear(textNames.lmHead)), DECODER_IO.logits, 'float', ['batch', 'tokens', cfg.vocabSize]); // [B, T, V]
 }

@@ -11,7 +11,11 @@ export interface ExternalRef {
 
 export type AttrValue = number | number[] | string | { floats: number[] } | { float: number };
 
-const ElemType = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64 } as const;
+const ElemType = {
+  float: onnx.TensorProto.DataType.FLOAT,
+  int64: onnx.TensorProto.DataType.INT64,
+  int8: onnx.TensorProto.DataType.INT8,
+} as const;
 export type ElemTypeName = keyof typeof ElemType;
 
 const MS_DOMAIN = 'com.microsoft';
@@ -53,13 +57,13 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, type, dims));
   }
 
-  /** A float32 weight whose data stays in an external file. */
-  externalWeight(name: string, dims: number[], ref: ExternalRef): string {
+  /** A weight whose data stays in an external file. */
+  externalWeight(name: string, dims: number[], ref: ExternalRef, type: ElemTypeName = 'float'): string {
     const tensorName = this.fresh(name);
     this.initializers.push({
       name: tensorName,
       dims,
-      dataType: ElemType.float,
+      dataType: ElemType[type],
       dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
       externalData: [
         { key: 'location', value: ref.location },
@@ -78,7 +82,7 @@ export class GraphBuilder {
     return this.constant('int64', values, dims);
   }
 
-  private constant(type: ElemTypeName, values: number[], dims: number[]): string {
+  private constant(type: 'float' | 'int64', values: number[], dims: number[]): string {
     const key = `${type}:${dims.join('x')}:${values.join(',')}`;
     const cached = this.constCache.get(key);
     if (cached) return cached;
@@ -134,7 +138,7 @@ export class GraphBuilder {
   }
 }
 
-const MS_OPS = new Set(['FusedMatMul', 'MultiHeadAttention', 'SkipSimplifiedLayerNormalization', 'FastGelu']);
+const MS_OPS = new Set(['FusedMatMul', 'MultiHeadAttention', 'SkipSimplifiedLayerNormalization', 'FastGelu', 'DynamicQuantizeMatMul', 'MatMulNBits']);
 
 function valueInfo(name: string, type: ElemTypeName, dims: Dim[]): onnx.IValueInfoProto {
   return {

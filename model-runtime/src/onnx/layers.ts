@@ -3,17 +3,60 @@ import type { GraphBuilder } from './graph-builder';
 /** torch.finfo(float32).min: what transformers adds to masked attention scores. */
 export const FLOAT32_MIN = -3.4028234663852886e38;
 
-/** Creates each weight's initializer once and returns its name. */
-export type WeightLookup = (name: string) => string;
+/** A linear layer's weight, as the graph's precision stores it. */
+export type LinearWeight =
+  | { kind: 'float'; weight: string } // [out, in], torch's layout (read transposed)
+  | { kind: 'int8'; weight: string; scale: string }; // int8 [in, out], float [out]
+
+/** A lookup table (token embeddings), as the graph's precision stores it. */
+export type TableWeight =
+  | { kind: 'float'; table: string } // [rows, width]
+  | { kind: 'int8'; table: string; scale: string }; // int8 [rows, width], float [rows]
+
+/**
+ * The checkpoint's weights as initializers of one graph, each created on first use. Names are
+ * Hugging Face state-dict names; how a weight is stored is the store's business.
+ */
+export interface GraphWeights {
+  /** A float32 tensor as the checkpoint holds it (norms, biases, position tables). */
+  tensor(name: string): string;
+  linear(name: string): LinearWeight;
+  table(name: string): TableWeight;
+}
 
 /** T5-style RMSNorm: x / sqrt(mean(x^2) + eps) * weight, no mean subtraction, no bias. */
 export function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number): string {
   return g.op('SimplifiedLayerNormalization', [x, weight], { axis: -1, epsilon: { float: eps } }, 'rmsnorm');
 }
 
-/** torch Linear without bias; the weight stays in its [out, in] layout (transB). */
-export function linear(g: GraphBuilder, x: string, weight: string): string {
-  return g.op('FusedMatMul', [x, weight], { transB: 1 }, 'linear');
+/**
+ * torch Linear, bias optional. A float weight stays in its [out, in] layout (transB); an int8
+ * one runs as DynamicQuantizeMatMul: x is quantised to uint8 per call, y = (x_q · B_q) scaled.
+ */
+export function linear(g: GraphBuilder, x: string, w: LinearWeight, bias?: string): string {
+  if (w.kind === 'int8') {
+    // Optional inputs are positional: an empty name skips the zero point (symmetric weights).
+    return g.op('DynamicQuantizeMatMul', bias ? [x, w.weight, w.scale, '', bias] : [x, w.weight, w.scale], {}, 'linear_int8');
+  }
+  const y = g.op('FusedMatMul', [x, w.weight], { transB: 1 }, 'linear');
+  return bias ? g.op('Add', [y, bias]) : y;
+}
+
+/** Rows of `table` for int64 `ids` [...] -> [..., width] float. */
+export function lookup(g: GraphBuilder, t: TableWeight, ids: string, hint: string): string {
+  if (t.kind === 'float') return g.op('Gather', [t.table, ids], {}, hint);
+  const rows = g.op('Cast', [g.op('Gather', [t.table, ids])], { to: 1 }); // [..., width] float
+  const scales = g.op('Unsqueeze', [g.op('Gather', [t.scale, ids]), g.constInt64([-1])]); // [..., 1]
+  return g.op('Mul', [rows, scales], {}, hint);
+}
+
+/**
+ * onnxruntime's fused attention over [B, S, heads*dKv] inputs (no head split or merge needed),
+ * unscaled as T5 is. Without a mask or bias its CPU kernel streams the scores block by block
+ * instead of materialising [B, heads, S, S].
+ */
+export function fusedSelfAttention(g: GraphBuilder, q: string, k: string, v: string, heads: number): string {
+  return g.op('MultiHeadAttention', [q, k, v], { num_heads: heads, scale: { float: 1 } }, 'mha'); // [B, S, heads*dKv]
 }
 
 /** [B, T, heads*dKv] -> [B, heads, T, dKv], or [B, heads, dKv, T] when `keyLayout`. */
@@ -46,7 +89,7 @@ export function keyMaskBias(g: GraphBuilder, mask: string): string {
 }
 
 /** Gated MLP: wo(act(wi_0 x) * wi_1 x). */
-export function gatedMlp(g: GraphBuilder, x: string, wi0: string, wi1: string, wo: string, act: string): string {
+export function gatedMlp(g: GraphBuilder, x: string, wi0: LinearWeight, wi1: LinearWeight, wo: LinearWeight, act: string): string {
   const gate = activation(g, linear(g, x, wi0), act);
   const up = linear(g, x, wi1);
   return linear(g, g.op('Mul', [gate, up]), wo);

@@ -8,6 +8,8 @@ interface DescribeResult {
   tokenIds: number[];
   text: string | null;
   timingsMs: Record<string, number>;
+  provider: string;
+  precision: { used: string; reason: string };
 }
 
 async function describeChart(): Promise<DescribeResult> {
@@ -28,6 +30,7 @@ describe('pix2struct.describeImage', () => {
   after(async () => {
     await config().update('maxPatches', undefined, vscode.ConfigurationTarget.Workspace);
     await config().update('maxNewTokens', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('precision', 'fp32', vscode.ConfigurationTarget.Workspace);
   });
 
   it('describes the chart fixture with the tiny model (token ids start with the decoder start id 0)', async () => {
@@ -47,5 +50,17 @@ describe('pix2struct.describeImage', () => {
     await config().update('maxNewTokens', expected.length - 1, vscode.ConfigurationTarget.Workspace);
     const result = await describeChart();
     assert.deepEqual(result.tokenIds, expected);
+  }, 240_000);
+
+  it('runs in the precision the setting asks for and says which', async () => {
+    const fp32 = await describeChart();
+    assert.equal(fp32.precision.used, 'fp32');
+    await config().update('precision', 'int8', vscode.ConfigurationTarget.Workspace);
+    const int8 = await describeChart();
+    assert.equal(int8.precision.used, 'int8', `precision ${JSON.stringify(int8.precision)}`);
+    assert.equal(int8.provider, 'cpu');
+    assert.match(int8.precision.reason, /requested/);
+    assert.equal(int8.tokenIds[0], 0);
+    assert.ok(int8.tokenIds.length > 1 && int8.tokenIds.every((t) => Number.isInteger(t) && t >= 0 && t < 50244), `ids ${int8.tokenIds}`);
   }, 240_000);
 });

@@ -53,7 +53,8 @@ export interface Timings {
   notes: string[];
 }
 
-const TOKEN_LINE = /^(\d+) tokens · preprocess \d+ ms · encoder \d+ ms · decoder \d+ ms/;
+// The settings ask for fp32, and the line must say which provider and precision ran.
+const TOKEN_LINE = /^(\d+) tokens · preprocess \d+ ms · encoder \d+ ms · decoder \d+ ms.* · cpu · fp32$/;
 
 function remaining(ctx: ScenarioContext, capMs: number): number {
   return Math.max(1000, Math.min(capMs, ctx.deadline - Date.now()));

@@ -1,0 +1,148 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Checkpoint, WeightFile } from '../checkpoint/checkpoint';
+import { readTensorAsFloat32, type TensorEntry } from '../checkpoint/safetensors';
+import { CheckpointError } from '../errors';
+import type { ExternalRef, GraphBuilder } from './graph-builder';
+import type { GraphWeights, LinearWeight, TableWeight } from './layers';
+import { quantizeLinear, quantizeRows, type WeightLevels } from './quantize';
+
+/** How the graphs store linear layers and lookup tables. */
+export type WeightEncoding = { kind: 'fp32' } | { kind: 'int8'; levels: WeightLevels };
+
+/** Tensors written by the store start on this boundary (cache lines; mmap-friendly). */
+const ALIGN = 64;
+
+/**
+ * The data behind a graph-cache folder's initializers. float32 graphs reference the
+ * checkpoint's own float32 shards (hard-linked: onnxruntime refuses external data outside the
+ * model's folder, symlinks included) and widen other dtypes into weights.bin. int8 graphs keep
+ * nothing of the checkpoint: every tensor they need is written, quantised where it is a linear
+ * layer or a table, into weights.bin, so a session never maps the float32 weights at all.
+ * Tensors are read one at a time, so building never holds a whole model in memory.
+ */
+export class WeightStore {
+  private readonly written = new Map<string, ExternalRef[]>();
+  private readonly linkedShards = new Map<WeightFile, string>();
+  private fd: number | null = null;
+  private offset = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly ckpt: Checkpoint,
+    readonly encoding: WeightEncoding,
+  ) {}
+
+  /** Initializers for one graph; each weight becomes one initializer however often it is used. */
+  bind(g: GraphBuilder): GraphWeights {
+    const created = new Map<string, unknown>();
+    const once = <T>(key: string, make: () => T): T => {
+      if (!created.has(key)) created.set(key, make());
+      return created.get(key) as T;
+    };
+    return {
+      tensor: (name) => once(`tensor:${name}`, () => this.floatInitializer(g, name)),
+      linear: (name) => once(`linear:${name}`, () => this.linearInitializer(g, name)),
+      table: (name) => once(`table:${name}`, () => this.tableInitializer(g, name)),
+    };
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private floatInitializer(g: GraphBuilder, name: string): string {
+    const entry = this.entry(name);
+    return g.externalWeight(name, entry.shape, this.floatRef(name, entry));
+  }
+
+  private linearInitializer(g: GraphBuilder, name: string): LinearWeight {
+    const entry = this.entry(name);
+    if (this.encoding.kind === 'fp32') return { kind: 'float', weight: g.externalWeight(name, entry.shape, this.floatRef(name, entry)) };
+    const [out, inFeatures] = entry.shape as [number, number];
+    const levels = this.encoding.levels;
+    const refs = this.derived(`linear:${name}`, () => {
+      const q = quantizeLinear(readTensorAsFloat32(entry), out, inFeatures, levels);
+      return [q.values, q.scales];
+    });
+    return {
+      kind: 'int8',
+      weight: g.externalWeight(`${name}.int8`, [inFeatures, out], refs[0]!, 'int8'),
+      scale: g.externalWeight(`${name}.scale`, [out], refs[1]!),
+    };
+  }
+
+  private tableInitializer(g: GraphBuilder, name: string): TableWeight {
+    const entry = this.entry(name);
+    if (this.encoding.kind === 'fp32') return { kind: 'float', table: g.externalWeight(name, entry.shape, this.floatRef(name, entry)) };
+    const [rows, width] = entry.shape as [number, number];
+    const levels = this.encoding.levels;
+    const refs = this.derived(`table:${name}`, () => {
+      const q = quantizeRows(readTensorAsFloat32(entry), rows, width, levels);
+      return [q.values, q.scales];
+    });
+    return {
+      kind: 'int8',
+      table: g.externalWeight(`${name}.int8`, [rows, width], refs[0]!, 'int8'),
+      scale: g.externalWeight(`${name}.scale`, [rows], refs[1]!),
+    };
+  }
+
+  private entry(name: string): TensorEntry {
+    const entry = this.ckpt.weights.get(name);
+    if (!entry) throw new CheckpointError(this.ckpt.dir, 'the graph needs a weight the checkpoint does not have', name);
+    return entry;
+  }
+
+  /** float32 data of a checkpoint tensor: in place in a linked shard when it is stored as F32. */
+  private floatRef(name: string, entry: TensorEntry): ExternalRef {
+    if (entry.dtype === 'F32' && this.encoding.kind === 'fp32') {
+      return { location: this.linkShard(entry), offset: entry.byteOffset, length: entry.byteLength };
+    }
+    return this.derived(`float:${name}`, () => [readTensorAsFloat32(entry)])[0]!;
+  }
+
+  private linkShard(entry: TensorEntry): string {
+    const shard = this.ckpt.files.find((f) => f.file === entry.file)!;
+    let location = this.linkedShards.get(shard);
+    if (!location) {
+      location = `shard-${this.ckpt.files.indexOf(shard)}${path.extname(shard.file)}`;
+      linkOrCopy(shard.file, path.join(this.dir, location));
+      this.linkedShards.set(shard, location);
+    }
+    return location;
+  }
+
+  /** Writes the arrays `make` returns to weights.bin once per key and remembers where. */
+  private derived(key: string, make: () => ArrayBufferView[]): ExternalRef[] {
+    let refs = this.written.get(key);
+    if (!refs) {
+      refs = make().map((data) => this.append(data));
+      this.written.set(key, refs);
+    }
+    return refs;
+  }
+
+  private append(data: ArrayBufferView): ExternalRef {
+    this.fd ??= fs.openSync(path.join(this.dir, 'weights.bin'), 'w');
+    const pad = (ALIGN - (this.offset % ALIGN)) % ALIGN;
+    if (pad > 0) fs.writeSync(this.fd, Buffer.alloc(pad));
+    this.offset += pad;
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    for (let done = 0; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done, bytes.length - done);
+    const ref = { location: 'weights.bin', offset: this.offset, length: bytes.length };
+    this.offset += bytes.length;
+    return ref;
+  }
+}
+
+function linkOrCopy(source: string, target: string): void {
+  const real = fs.realpathSync(source);
+  try {
+    fs.linkSync(real, target);
+  } catch {
+    // Different filesystem (EXDEV) or no hard links: a copy still keeps one copy in memory.
+    fs.copyFileSync(real, target);
+  }
+}
