@@ -100,6 +100,31 @@ describe('pix2struct CLI', () => {
     assert.deepEqual(results.map((x) => x.token_ids), [modelRef('ui').greedy_ids, modelRef('photo').greedy_ids]);
   });
 
+  test('--precision int8: generate and batch run int8 and say so; preprocess accepts and ignores it', () => {
+    const img = imagePath('chart', 'plain');
+    const n = String(modelRef('chart').greedy_ids.length - 1);
+    const out = json(cli('generate', '--model', MODEL_DIR, '--image', img, '--max-patches', '256', '--max-new-tokens', n, '--precision', 'int8', '--json'));
+    assert.equal(out.precision.used, 'int8');
+    assert.match(out.precision.reason, /^requested/);
+    assert.equal(out.token_ids[0], 0);
+    // The whole budget, unless eos (1) came first.
+    assert.ok(out.token_ids.length === Number(n) + 1 || (out.token_ids.length <= Number(n) + 1 && out.token_ids.at(-1) === 1), `${out.token_ids}`);
+    const fp32 = json(cli('generate', '--model', MODEL_DIR, '--image', img, '--max-patches', '256', '--max-new-tokens', n, '--json'));
+    assert.deepEqual(fp32.precision, { used: 'fp32', reason: 'requested' });
+    assert.deepEqual(fp32.token_ids, modelRef('chart').greedy_ids);
+
+    const dir = tempDir('batch-int8');
+    fs.copyFileSync(img, path.join(dir, 'chart.png'));
+    const batch = cli('batch', '--model', MODEL_DIR, '--input', dir, '--max-patches', '256', '--max-new-tokens', n, '--precision', 'int8', '--cache-dir', cacheDir);
+    assert.equal(batch.code, 0, batch.stderr);
+    // One image alone: the batch path runs the same int8 graphs as generate.
+    assert.deepEqual(JSON.parse(batch.stdout.trim()).token_ids, out.token_ids);
+
+    const pre = path.join(dir, 'patches.bin');
+    assert.equal(cli('preprocess', '--model', MODEL_DIR, '--image', img, '--max-patches', '64', '--precision', 'int8', '--out', pre).code, 0);
+    assert.equal(fs.statSync(pre).size, 64 * 770 * 4);
+  });
+
   describe('bad input exits non-zero with one clear line on stderr', () => {
     const oneLine = (r: ReturnType<typeof cli>, pattern: RegExp) => {
       assert.notEqual(r.code, 0);
@@ -122,6 +147,7 @@ describe('pix2struct CLI', () => {
     test('a missing model folder', () => oneLine(cli('preprocess', '--model', '/nonexistent/model', '--image', img, '--out', '/tmp/x'), /\/nonexistent\/model: model folder not found/));
     test('an unknown flag', () => oneLine(cli('generate', '--model', MODEL_DIR, '--image', img, '--frobnicate', '--json'), /Unknown option '--frobnicate'/));
     test('an unknown command', () => oneLine(cli('describe'), /unknown command "describe"/));
+    test('an unknown precision', () => oneLine(cli('generate', '--model', MODEL_DIR, '--image', img, '--precision', 'fp8', '--json'), /--precision must be one of auto, fp32, int8, got "fp8"/));
     test('a malformed JSONL batch line', () => {
       const file = path.join(tempDir('badjsonl'), 'in.jsonl');
       fs.writeFileSync(file, '{"image": "a.png"}\n{"img": 3}\n');

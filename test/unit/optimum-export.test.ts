@@ -301,9 +301,10 @@ describe('optimum export folder layouts', () => {
 
   test('the quantized variant loads the _quantized files and generates', async (t) => {
     if (skipped(t)) return;
-    const model = await OptimumPix2StructModel.load(quantizedDir, { variant: 'quantized', threads: 2 });
+    const model = await OptimumPix2StructModel.load(quantizedDir, { variant: 'quantized', threads: 2, precision: 'int8' });
     try {
       assert.equal(path.basename(model.layout.encoder), 'encoder_model_quantized.onnx');
+      assert.deepEqual(model.precision, { used: 'int8', reason: 'ONNX export: runs as exported (encoder_model_quantized.onnx)' });
       assert.deepEqual(model.layout.decoder, { kind: 'merged', merged: path.join(quantizedDir, 'onnx', 'decoder_model_merged_quantized.onnx') });
       const ref = modelRef('chart');
       const encoding = await model.encode(referenceInputs('chart'));
@@ -324,8 +325,11 @@ describe('optimum export folder layouts', () => {
 
   test('the fp16 variant runs float16 graphs: float16 I/O, logits near float32, generation to the end', async (t) => {
     if (skipped(t)) return;
-    const model = await OptimumPix2StructModel.load(fp16Dir, { variant: 'fp16', threads: 2 });
+    const model = await OptimumPix2StructModel.load(fp16Dir, { variant: 'fp16', threads: 2, precision: 'int8' });
     try {
+      // A precision setting does not re-quantise an export: it runs as exported and says so.
+      assert.equal(model.precision.used, 'fp16');
+      assert.match(model.precision.reason, /^ONNX export: runs as exported \(encoder_model_fp16\.onnx\); precision int8 applies only to checkpoints with weights/);
       const graphDir = path.join(fp16Dir, 'onnx');
       assert.equal(model.layout.encoder, path.join(graphDir, 'encoder_model_fp16.onnx'));
       assert.deepEqual(model.layout.decoder, { kind: 'merged', merged: path.join(graphDir, 'decoder_model_merged_fp16.onnx') });

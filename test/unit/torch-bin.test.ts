@@ -174,6 +174,20 @@ describe('pytorch_model.bin checkpoints made by torch and transformers', () => {
     assert.deepEqual(await greedyIds(path.join(out, 'f32')), modelRef('ui').greedy_ids);
   });
 
+  test('a float32 .bin folder runs in int8 with the same graphs a safetensors folder gets', { skip: NEEDS_PYTHON }, async () => {
+    const fromBin = await Pix2StructModel.load(path.join(out, 'f32'), { precision: 'int8', cacheDir: scratch('graphs') });
+    const fromSafetensors = await Pix2StructModel.load(MODEL_DIR, { precision: 'int8', cacheDir: scratch('graphs') });
+    try {
+      assert.equal(fromBin.precision.used, 'int8');
+      const logits = async (m: Pix2StructModel) => m.decoderFor(await m.encode(referenceInputs('ui'))).forward([[0]]);
+      // Same float32 weights in, same quantised weights out: identical logits.
+      assert.equal(maxAbsDiff(await logits(fromBin), await logits(fromSafetensors)), 0);
+    } finally {
+      await fromBin.release();
+      await fromSafetensors.release();
+    }
+  });
+
   test('a sharded .bin folder (pytorch_model.bin.index.json) loads bit for bit and gives the reference ids', { skip: NEEDS_PYTHON }, async () => {
     const dir = path.join(out, 'sharded');
     assert.ok(fs.existsSync(path.join(dir, 'pytorch_model.bin.index.json')));

@@ -178,6 +178,6 @@ export class OptimumPix2StructModel {
 
 function exportPrecision(variant: OptimumVariant, encoderFile: string, requested: LoadOptions['precision']): PrecisionReport {
   const used = variant === 'quantized' ? 'int8' : variant === 'fp16' ? 'fp16' : 'fp32';
-  const ignored = requested && requested !== 'auto' ? `; precision ${requested} applies only to checkpoints this runtime builds graphs for` : '';
+  const ignored = requested && requested !== 'auto' && requested !== used ? `; precision ${requested} applies only to checkpoints with weights, from which this runtime builds its graphs` : '';
   return { used, reason: `ONNX export: runs as exported (${encoderFile})${ignored}` };
 }

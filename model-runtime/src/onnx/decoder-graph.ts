@@ -1,7 +1,7 @@
 import type { TextConfig } from '../checkpoint/config';
 import { textNames } from '../checkpoint/weight-names';
 import { GraphBuilder } from './graph-builder';
-import { attention, gatedMlp, keyMaskBias, linear, lookup, mergeHeads, rmsNorm, splitHeads, type GraphWeights } from './layers';
+import { attention, gatedMlp, keyMaskBias, linear, lookup, mergeHeads, rmsNorm, splitHeads, splitLinear, type GraphWeights } from './layers';
 
 export const CROSS_KV_IO = {
   encoderStates: 'encoder_hidden_states',
@@ -29,10 +29,12 @@ export function buildCrossKvGraph(g: GraphBuilder, cfg: TextConfig, encoderHidde
   const enc = g.input(CROSS_KV_IO.encoderStates, 'float', ['batch', 'patches', encoderHidden]); // [B, P, H]
   for (let i = 0; i < cfg.numLayers; i++) {
     const n = textNames.layer(i);
-    const kT = splitHeads(g, linear(g, enc, w.linear(n.crossKey)), cfg.numHeads, cfg.dKv, true); // [B, h, d, P]
-    const v = splitHeads(g, linear(g, enc, w.linear(n.crossValue)), cfg.numHeads, cfg.dKv); // [B, h, P, d]
+    const inner = cfg.numHeads * cfg.dKv;
+    const [k, v] = splitLinear(g, enc, w.fusedLinear([n.crossKey, n.crossValue]), [inner, inner]) as [string, string]; // [B, P, h*d] each
+    const kT = splitHeads(g, k, cfg.numHeads, cfg.dKv, true); // [B, h, d, P]
+    const vHeads = splitHeads(g, v, cfg.numHeads, cfg.dKv); // [B, h, P, d]
     g.output(kT, CROSS_KV_IO.key(i), 'float', ['batch', cfg.numHeads, cfg.dKv, 'patches']);
-    g.output(v, CROSS_KV_IO.value(i), 'float', ['batch', cfg.numHeads, 'patches', cfg.dKv]);
+    g.output(vHeads, CROSS_KV_IO.value(i), 'float', ['batch', cfg.numHeads, 'patches', cfg.dKv]);
   }
 }
 
@@ -63,9 +65,10 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: GraphWeig
     const crossV = g.input(CROSS_KV_IO.value(i), 'float', ['cross_batch', h, 'patches', d]); // [Bc, h, P, d]
 
     const selfIn = rmsNorm(g, hidden, w.tensor(n.selfNorm), eps);
-    const q = splitHeads(g, linear(g, selfIn, w.linear(n.selfQuery)), h, d); // [B, h, T, d]
-    const kT = g.op('Concat', [pastK, splitHeads(g, linear(g, selfIn, w.linear(n.selfKey)), h, d, true)], { axis: 3 }); // [B, h, d, S]
-    const v = g.op('Concat', [pastV, splitHeads(g, linear(g, selfIn, w.linear(n.selfValue)), h, d)], { axis: 2 }); // [B, h, S, d]
+    const [qNew, kNew, vNew] = splitLinear(g, selfIn, w.fusedLinear([n.selfQuery, n.selfKey, n.selfValue]), [h * d, h * d, h * d]) as [string, string, string]; // [B, T, h*d] each
+    const q = splitHeads(g, qNew, h, d); // [B, h, T, d]
+    const kT = g.op('Concat', [pastK, splitHeads(g, kNew, h, d, true)], { axis: 3 }); // [B, h, d, S]
+    const v = g.op('Concat', [pastV, splitHeads(g, vNew, h, d)], { axis: 2 }); // [B, h, S, d]
     g.output(kT, DECODER_IO.presentKey(i), 'float', ['batch', h, d, 'total']);
     g.output(v, DECODER_IO.presentValue(i), 'float', ['batch', h, 'total', d]);
     const selfCtx = mergeHeads(g, attention(g, q, kT, v, selfBias), h, d);
@@ -77,7 +80,7 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: GraphWeig
     hidden = g.op('Add', [hidden, linear(g, crossCtx, w.linear(n.crossOutput))], {}, `dec${i}_cross_out`);
 
     const mlpIn = rmsNorm(g, hidden, w.tensor(n.mlpNorm), eps);
-    hidden = g.op('Add', [hidden, gatedMlp(g, mlpIn, w.linear(n.wi0), w.linear(n.wi1), w.linear(n.wo), cfg.denseActFn)], {}, `dec${i}_out`);
+    hidden = g.op('Add', [hidden, gatedMlp(g, mlpIn, w.fusedLinear([n.wi0, n.wi1]), w.linear(n.wo), cfg.dFf, cfg.denseActFn)], {}, `dec${i}_out`);
   }
   const final = rmsNorm(g, hidden, w.tensor(textNames.finalNorm), eps);
   g.output(linear(g, final, w.linear(textNames.lmHead)), DECODER_IO.logits, 'float', ['batch', 'tokens', cfg.vocabSize]); // [B, T, V]

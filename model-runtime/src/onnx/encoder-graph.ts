@@ -1,7 +1,7 @@
 import type { VisionConfig } from '../checkpoint/config';
 import { visionNames } from '../checkpoint/weight-names';
 import { GraphBuilder } from './graph-builder';
-import { fusedSelfAttention, gatedMlp, linear, rmsNorm, type GraphWeights } from './layers';
+import { fusedSelfAttention, gatedMlp, linear, rmsNorm, splitLinear, type GraphWeights } from './layers';
 
 export const ENCODER_IO = {
   patches: 'flattened_patches',
@@ -15,7 +15,7 @@ export const ENCODER_IO = {
  * depend on them, and leaving them out lets attention run unmasked (and on fewer rows).
  */
 export function buildEncoderGraph(g: GraphBuilder, cfg: VisionConfig, w: GraphWeights): void {
-  const { hiddenSize: H, numHeads: h, patchEmbedHiddenSize: pixels } = cfg;
+  const { hiddenSize: H, numHeads: h, dKv: d, patchEmbedHiddenSize: pixels } = cfg;
   const patches = g.input(ENCODER_IO.patches, 'float', ['batch', 'patches', pixels + 2]); // [B, P, 2 + 768]
 
   const ids = (col: number) => {
@@ -31,13 +31,12 @@ export function buildEncoderGraph(g: GraphBuilder, cfg: VisionConfig, w: GraphWe
   for (let i = 0; i < cfg.numLayers; i++) {
     const n = visionNames.layer(i);
     const normed = rmsNorm(g, hidden, w.tensor(n.preAttentionNorm), cfg.layerNormEps); // [B, P, H]
-    const q = linear(g, normed, w.linear(n.query)); // [B, P, h*d]
-    const k = linear(g, normed, w.linear(n.key)); // [B, P, h*d]
-    const v = linear(g, normed, w.linear(n.value)); // [B, P, h*d]
+    const qkv = w.fusedLinear([n.query, n.key, n.value]);
+    const [q, k, v] = splitLinear(g, normed, qkv, [h * d, h * d, h * d]) as [string, string, string]; // [B, P, h*d] each
     const context = fusedSelfAttention(g, q, k, v, h); // [B, P, h*d]
     hidden = g.op('Add', [hidden, linear(g, context, w.linear(n.output))], {}, `enc${i}_attn_out`);
     const mlpIn = rmsNorm(g, hidden, w.tensor(n.preMlpNorm), cfg.layerNormEps);
-    hidden = g.op('Add', [hidden, gatedMlp(g, mlpIn, w.linear(n.wi0), w.linear(n.wi1), w.linear(n.wo), cfg.denseActFn)], {}, `enc${i}_out`);
+    hidden = g.op('Add', [hidden, gatedMlp(g, mlpIn, w.fusedLinear([n.wi0, n.wi1]), w.linear(n.wo), cfg.dFf, cfg.denseActFn)], {}, `enc${i}_out`);
   }
   const out = rmsNorm(g, hidden, w.tensor(visionNames.finalNorm), cfg.layerNormEps);
   g.output(out, ENCODER_IO.output, 'float', ['batch', 'patches', H]);

@@ -31,6 +31,8 @@ export class GraphBuilder {
   private readonly outputs: onnx.IValueInfoProto[] = [];
   private readonly usedNames = new Set<string>();
   private readonly constCache = new Map<string, string>();
+  /** Values renamed to become graph outputs: later nodes read them under the new name. */
+  private readonly renamed = new Map<string, string>();
   private counter = 0;
 
   constructor(private readonly name: string) {}
@@ -48,11 +50,23 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Marks `value` as a graph output named `name` (through an Identity when names differ). */
+  /**
+   * Marks `value` as a graph output named `name`. A node's result is renamed in place (an
+   * Identity would copy it on every run: the decoder's KV cache, the image's cross K/V); graph
+   * inputs, initializers and values that are already outputs go through an Identity.
+   */
   output(value: string, name: string, type: ElemTypeName, dims: Dim[]): void {
     if (value !== name) {
+      if (this.usedNames.has(name)) throw new Error(`graph ${this.name}: output name ${name} is taken`);
       this.usedNames.add(name);
-      this.nodes.push({ opType: 'Identity', input: [value], output: [name], name: `out_${name}` });
+      const producer = this.nodes.find((n) => n.output!.includes(value));
+      if (producer && !this.outputs.some((o) => o.name === value)) {
+        producer.output = producer.output!.map((o) => (o === value ? name : o));
+        for (const n of this.nodes) n.input = n.input!.map((i) => (i === value ? name : i));
+        this.renamed.set(value, name);
+      } else {
+        this.nodes.push({ opType: 'Identity', input: [this.renamed.get(value) ?? value], output: [name], name: `out_${name}` });
+      }
     }
     this.outputs.push(valueInfo(name, type, dims));
   }
@@ -107,7 +121,7 @@ export class GraphBuilder {
     this.nodes.push({
       opType,
       domain,
-      input: inputs,
+      input: inputs.map((i) => this.renamed.get(i) ?? i),
       output: outputs,
       name: this.fresh(`n_${hint}`),
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),

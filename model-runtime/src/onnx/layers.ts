@@ -21,6 +21,8 @@ export interface GraphWeights {
   /** A float32 tensor as the checkpoint holds it (norms, biases, position tables). */
   tensor(name: string): string;
   linear(name: string): LinearWeight;
+  /** Linear layers over one input as one matrix, outputs concatenated in the order given. */
+  fusedLinear(names: readonly string[]): LinearWeight;
   table(name: string): TableWeight;
 }
 
@@ -40,6 +42,15 @@ export function linear(g: GraphBuilder, x: string, w: LinearWeight, bias?: strin
   }
   const y = g.op('FusedMatMul', [x, w.weight], { transB: 1 }, 'linear');
   return bias ? g.op('Add', [y, bias]) : y;
+}
+
+/**
+ * Several linear layers of one input in a single matrix product (one activation quantisation
+ * and one kernel call instead of several), split back along the last axis.
+ */
+export function splitLinear(g: GraphBuilder, x: string, w: LinearWeight, sizes: readonly number[]): string[] {
+  const y = linear(g, x, w); // [..., sum(sizes)]
+  return g.opMulti('Split', [y, g.constInt64([...sizes])], sizes.length, { axis: -1 }, 'split');
 }
 
 /** Rows of `table` for int64 `ids` [...] -> [..., width] float. */
@@ -88,11 +99,10 @@ export function keyMaskBias(g: GraphBuilder, mask: string): string {
   return g.op('Unsqueeze', [bias, g.constInt64([1, 2])], {}, 'key_mask_bias');
 }
 
-/** Gated MLP: wo(act(wi_0 x) * wi_1 x). */
-export function gatedMlp(g: GraphBuilder, x: string, wi0: LinearWeight, wi1: LinearWeight, wo: LinearWeight, act: string): string {
-  const gate = activation(g, linear(g, x, wi0), act);
-  const up = linear(g, x, wi1);
-  return linear(g, g.op('Mul', [gate, up]), wo);
+/** Gated MLP: wo(act(wi_0 x) * wi_1 x), with wi_0 and wi_1 as one matrix [dFf + dFf, in]. */
+export function gatedMlp(g: GraphBuilder, x: string, wi: LinearWeight, wo: LinearWeight, dFf: number, act: string): string {
+  const [gateIn, up] = splitLinear(g, x, wi, [dFf, dFf]) as [string, string]; // [..., dFf] each
+  return linear(g, g.op('Mul', [activation(g, gateIn, act), up]), wo);
 }
 
 function activation(g: GraphBuilder, x: string, act: string): string {

@@ -57,13 +57,13 @@ function rowScale(row: Float32Array, levels: number): number {
   let max = 0;
   for (let i = 0; i < row.length; i++) {
     const a = Math.abs(row[i]!);
+    if (!(a < Infinity)) throw new RangeError('weight holds a NaN or infinite value'); // NaN fails every comparison
     if (a > max) max = a;
   }
-  if (!Number.isFinite(max)) throw new RangeError('weight holds a NaN or infinite value');
   return Math.fround(max / levels);
 }
 
-/** Round half away from zero, as onnxruntime's quantiser does, then clamp to ±levels. */
+/** Round half away from zero, then clamp to ±levels. */
 function roundClamp(x: number, levels: number): number {
   const r = x < 0 ? -Math.round(-x) : Math.round(x);
   return r > levels ? levels : r < -levels ? -levels : r;

@@ -43,6 +43,7 @@ export class WeightStore {
     return {
       tensor: (name) => once(`tensor:${name}`, () => this.floatInitializer(g, name)),
       linear: (name) => once(`linear:${name}`, () => this.linearInitializer(g, name)),
+      fusedLinear: (names) => once(`fused:${names.join('+')}`, () => this.fusedInitializer(g, names)),
       table: (name) => once(`table:${name}`, () => this.tableInitializer(g, name)),
     };
   }
@@ -63,7 +64,7 @@ export class WeightStore {
     const [out, inFeatures] = entry.shape as [number, number];
     const levels = this.encoding.levels;
     const refs = this.derived(`linear:${name}`, () => {
-      const q = quantizeLinear(readTensorAsFloat32(entry), out, inFeatures, levels);
+      const q = quantizing(entry, () => quantizeLinear(readTensorAsFloat32(entry), out, inFeatures, levels));
       return [q.values, q.scales];
     });
     return {
@@ -73,13 +74,48 @@ export class WeightStore {
     };
   }
 
+  /**
+   * Several linear layers over the same input as one, their outputs side by side. float32
+   * stacks the checkpoint's weights with a Concat that onnxruntime folds once at load (nothing
+   * is copied on disk); int8 writes the stacked quantised matrix (per-channel scales stack too).
+   */
+  private fusedInitializer(g: GraphBuilder, names: readonly string[]): LinearWeight {
+    const entries = names.map((n) => this.entry(n));
+    const inFeatures = entries[0]!.shape[1]!;
+    if (entries.some((e) => e.shape[1] !== inFeatures)) throw new Error(`fused linear layers ${names.join(', ')} differ in input size`);
+    const outs = entries.map((e) => e.shape[0]!);
+    const out = outs.reduce((a, b) => a + b, 0);
+    if (this.encoding.kind === 'fp32') {
+      const parts = names.map((n, i) => g.externalWeight(n, entries[i]!.shape, this.floatRef(n, entries[i]!)));
+      return { kind: 'float', weight: g.op('Concat', parts, { axis: 0 }, 'fused_weight') }; // [out, in]
+    }
+    const levels = this.encoding.levels;
+    const refs = this.derived(`fused:${names.join('+')}`, () => {
+      const values = new Int8Array(inFeatures * out); // [in, out]
+      const scales = new Float32Array(out); // [out]
+      let column = 0;
+      entries.forEach((e, i) => {
+        const q = quantizing(e, () => quantizeLinear(readTensorAsFloat32(e), outs[i]!, inFeatures, levels)); // [in, out_i]
+        for (let r = 0; r < inFeatures; r++) values.set(q.values.subarray(r * outs[i]!, (r + 1) * outs[i]!), r * out + column);
+        scales.set(q.scales, column);
+        column += outs[i]!;
+      });
+      return [values, scales];
+    });
+    return {
+      kind: 'int8',
+      weight: g.externalWeight(`${names[0]}.fused.int8`, [inFeatures, out], refs[0]!, 'int8'),
+      scale: g.externalWeight(`${names[0]}.fused.scale`, [out], refs[1]!),
+    };
+  }
+
   private tableInitializer(g: GraphBuilder, name: string): TableWeight {
     const entry = this.entry(name);
     if (this.encoding.kind === 'fp32') return { kind: 'float', table: g.externalWeight(name, entry.shape, this.floatRef(name, entry)) };
     const [rows, width] = entry.shape as [number, number];
     const levels = this.encoding.levels;
     const refs = this.derived(`table:${name}`, () => {
-      const q = quantizeRows(readTensorAsFloat32(entry), rows, width, levels);
+      const q = quantizing(entry, () => quantizeRows(readTensorAsFloat32(entry), rows, width, levels));
       return [q.values, q.scales];
     });
     return {
@@ -134,6 +170,16 @@ export class WeightStore {
     const ref = { location: 'weights.bin', offset: this.offset, length: bytes.length };
     this.offset += bytes.length;
     return ref;
+  }
+}
+
+/** A weight that cannot be quantised (NaN, infinity) is the checkpoint's fault: say which. */
+function quantizing<T>(entry: TensorEntry, run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof RangeError) throw new CheckpointError(entry.file, `cannot be quantised to int8: ${err.message}`, entry.name, { cause: err });
+    throw err;
   }
 }
 
