@@ -59,19 +59,17 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: GraphWeig
   let hidden = lookup(g, w.table(textNames.embedTokens), ids, 'embeds'); // [B, T, H]
   for (let i = 0; i < cfg.numLayers; i++) {
     const n = textNames.layer(i);
-    const pastK = g.input(DECODER_IO.pastKey(i), 'float', ['batch', h, d, 'past']); // [B, h, d, past]
+    const pastK = g.input(DECODER_IO.pastKey(i), 'float', ['batch', h, 'past', d]); // [B, h, past, d]
     const pastV = g.input(DECODER_IO.pastValue(i), 'float', ['batch', h, 'past', d]); // [B, h, past, d]
     const crossK = g.input(CROSS_KV_IO.key(i), 'float', ['cross_batch', h, d, 'patches']); // [Bc, h, d, P]
     const crossV = g.input(CROSS_KV_IO.value(i), 'float', ['cross_batch', h, 'patches', d]); // [Bc, h, P, d]
 
     const selfIn = rmsNorm(g, hidden, w.tensor(n.selfNorm), eps);
-    const [qNew, kNew, vNew] = splitLinear(g, selfIn, w.fusedLinear([n.selfQuery, n.selfKey, n.selfValue]), [h * d, h * d, h * d]) as [string, string, string]; // [B, T, h*d] each
-    const q = splitHeads(g, qNew, h, d); // [B, h, T, d]
-    const kT = g.op('Concat', [pastK, splitHeads(g, kNew, h, d, true)], { axis: 3 }); // [B, h, d, S]
-    const v = g.op('Concat', [pastV, splitHeads(g, vNew, h, d)], { axis: 2 }); // [B, h, S, d]
-    g.output(kT, DECODER_IO.presentKey(i), 'float', ['batch', h, d, 'total']);
-    g.output(v, DECODER_IO.presentValue(i), 'float', ['batch', h, 'total', d]);
-    const selfCtx = mergeHeads(g, attention(g, q, kT, v, selfBias), h, d);
+    const [q, k, v] = splitLinear(g, selfIn, w.fusedLinear([n.selfQuery, n.selfKey, n.selfValue]), [h * d, h * d, h * d]) as [string, string, string]; // [B, T, h*d] each
+    // One fused op appends the new keys/values to the cache and attends over all of them.
+    const [selfCtx, presentK, presentV] = g.opMulti('MultiHeadAttention', [q, k, v, '', '', selfBias, pastK, pastV], 3, { num_heads: h, scale: { float: 1 } }, 'self_mha') as [string, string, string]; // [B, T, h*d], [B, h, S, d] x2
+    g.output(presentK, DECODER_IO.presentKey(i), 'float', ['batch', h, 'total', d]);
+    g.output(presentV, DECODER_IO.presentValue(i), 'float', ['batch', h, 'total', d]);
     hidden = g.op('Add', [hidden, linear(g, selfCtx, w.linear(n.selfOutput))], {}, `dec${i}_self_out`);
 
     const crossIn = rmsNorm(g, hidden, w.tensor(n.crossNorm), eps);

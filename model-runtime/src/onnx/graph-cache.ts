@@ -10,7 +10,7 @@ import type { GraphWeights } from './layers';
 import { WeightStore, type WeightEncoding } from './weight-store';
 
 /** Bump when the graphs change so stale caches are rebuilt. */
-const GRAPH_FORMAT_VERSION = 4;
+const GRAPH_FORMAT_VERSION = 5;
 const OPSET = 20;
 const SAMPLE_CHUNKS = 64;
 const SAMPLE_BYTES = 64 * 1024;

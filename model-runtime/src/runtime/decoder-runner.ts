@@ -18,7 +18,7 @@ export class DecoderRunner implements DecoderStepper {
   readonly vocabSize: number;
   private rows = 0;
   private pastLength = 0;
-  private pastKeys: Float32Array[] = []; // per layer [rows, h, d, past]
+  private pastKeys: Float32Array[] = []; // per layer [rows, h, past, d]
   private pastValues: Float32Array[] = []; // per layer [rows, h, past, d]
 
   constructor(
@@ -53,7 +53,7 @@ export class DecoderRunner implements DecoderStepper {
       ...this.image.crossKv,
     };
     for (let i = 0; i < numLayers; i++) {
-      feeds[DECODER_IO.pastKey(i)] = floatTensor(this.pastKeys[i]!, [rows, h, d, this.pastLength]);
+      feeds[DECODER_IO.pastKey(i)] = floatTensor(this.pastKeys[i]!, [rows, h, this.pastLength, d]);
       feeds[DECODER_IO.pastValue(i)] = floatTensor(this.pastValues[i]!, [rows, h, this.pastLength, d]);
     }
     const out = await this.session.run(feeds);
