@@ -144,6 +144,19 @@ out();
 out(`GEMM [${m}x${k}] x [${k}x${n}], GFLOP/s (ours: onnxruntime MatMul / DynamicQuantizeMatMul with int8 weights, summed in-graph; torch: a @ b, autocast: fp32 tensors under autocast, casts included)`);
 lines.push(...table([['', ...COLUMNS.map((c) => c.label)], ['GEMM', ...COLUMNS.map((c) => num(data[c.key]?.gemm_gflops ?? null, 0))], ['encoder 2048 patches, effective', ...COLUMNS.map((c) => num(encoderGflopPerS(c.key), 0))]]));
 
+const accuracy = read('int8-accuracy');
+out();
+if (accuracy) {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  out(
+    `int8 vs fp32 (base shape, random weights, 1024 patches, teacher-forced along fp32's ${accuracy.positions} greedy tokens): ` +
+      `encoder states ${pct(accuracy.encoder_rel_error)} relative error, logits ${pct(accuracy.logits_rel_error)}; ` +
+      `top-1 equal at ${accuracy.top1_agree}/${accuracy.positions} positions, ${accuracy.confident_top1_agree}/${accuracy.confident_positions} where fp32's top-2 margin > ${accuracy.confident_margin}`,
+  );
+} else {
+  out('int8 accuracy: not measured.');
+}
+
 const large = read('large-int8-e2e');
 out();
 if (large) {

@@ -30,8 +30,12 @@ torch_py=$(bash bench/setup-venv.sh)
 # Writes a phase's JSON only when it succeeded, so a failure cannot leave a half file behind.
 save() { local name=$1; shift; "$@" >"$results/$name.json.tmp" && mv "$results/$name.json.tmp" "$results/$name.json"; }
 common=(--image "$out/screenshot.png" --threads "$threads" --repeats "$repeats")
+# Our side runs as the CLI does, from an esbuild bundle: tsx's on-the-fly compiler would add
+# ~40 MB to every peak RSS and its start-up to every load.
+npx esbuild bench/runtime_bench.ts bench/int8_accuracy.ts --bundle --platform=node --target=node20 --format=cjs \
+  --external:onnxruntime-node --external:sharp --outdir="$out/js" --log-level=warning
 # Later flags win on both sides, so a call's own flags override `common`.
-ours() { local phase=$1; shift; node --import tsx bench/runtime_bench.ts "$phase" --cache-dir "$out/graphs" "${common[@]}" "$@"; }
+ours() { local phase=$1; shift; node "$out/js/runtime_bench.js" "$phase" --cache-dir "$out/graphs" "${common[@]}" "$@"; }
 
 for p in fp32 int8; do
   log "ours $p: building graphs (first load only), then timing"
@@ -39,6 +43,9 @@ for p in fp32 int8; do
   save "ours-$p-speed" ours speed --precision "$p" --model "$out/base-random"
   save "ours-$p-e2e" ours e2e --precision "$p" --model "$out/base-random"
 done
+
+log "int8 against fp32: encoder states, logits and top-1 along fp32's greedy path"
+save int8-accuracy node "$out/js/int8_accuracy.js" --model "$out/base-random" --image "$out/screenshot.png" --cache-dir "$out/graphs" --threads "$threads"
 
 for c in fp32 bf16 autocast; do
   log "PyTorch $c: $("$torch_py" -c 'import torch, transformers; print("torch", torch.__version__, "+ transformers", transformers.__version__)')"

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AltText } from './alt-text-commands';
 import { captureDisplay, listDisplays } from './capture';
+import { providerLibraryDir, registerEnableCuda } from './enable-cuda';
 import { registerFindElement } from './find-element';
 import { ImageKeys } from './image-keys';
 import { InferenceClient } from './inference-client';
@@ -99,6 +100,7 @@ export function activate(context: vscode.ExtensionContext) {
         maxNewTokens: settings.maxNewTokens,
         threads: settings.threads,
         executionProvider: settings.executionProvider,
+        providerLibraryDir: providerLibraryDir(context),
         precision: settings.precision,
       },
       (text, tokenId) => panel.post({ type: 'token', runId: request.id, text, tokenId }),
@@ -213,6 +215,11 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.commands.registerCommand('pix2struct.stop', () => activeRun !== undefined && client.cancel(activeRun)),
     vscode.commands.registerCommand('pix2struct.showLog', () => log.show()),
     vscode.commands.registerCommand('pix2struct.manageModels', () => manageModels(log)),
+    // After an install the loaded model is dropped, so the next run opens its sessions again and tries CUDA.
+    registerEnableCuda(context, log, () => {
+      client.unload();
+      showModelUnloaded(status);
+    }),
   );
 
   registerTraining(context, log);

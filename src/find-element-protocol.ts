@@ -21,6 +21,8 @@ export interface FindElementRequest {
   maxPatches?: number;
   threads?: number;
   executionProvider?: ExecutionProviderSetting;
+  /** Where "Enable CUDA" installed provider libraries (SessionOptions.providerLibraryDir). */
+  providerLibraryDir?: string;
   precision?: PrecisionSetting;
   graphCacheDir?: string;
 }

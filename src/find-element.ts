@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { findCachedModel } from '../model-runtime/src/hub/index';
+import { providerLibraryDir } from './enable-cuda';
 import type { FindElementResult } from './find-element-protocol';
 import type { InferenceClient } from './inference-client';
 import { resolveModelFolder } from './model-location';
@@ -43,7 +44,16 @@ export function registerFindElement(context: vscode.ExtensionContext, host: Find
   function request(image: vscode.Uri, modelPath: string, phrase: string, onProgress?: (scored: number, total: number) => void) {
     const settings = readSettings();
     return host.client.findElement(
-      { modelPath, imagePath: image.fsPath, phrase, maxPatches: settings.maxPatches, threads: settings.threads, executionProvider: settings.executionProvider, precision: settings.precision },
+      {
+        modelPath,
+        imagePath: image.fsPath,
+        phrase,
+        maxPatches: settings.maxPatches,
+        threads: settings.threads,
+        executionProvider: settings.executionProvider,
+        providerLibraryDir: providerLibraryDir(context),
+        precision: settings.precision,
+      },
       onProgress,
     );
   }

@@ -72,6 +72,8 @@ export interface DescribeRequest {
   maxNewTokens?: number;
   threads?: number;
   executionProvider?: ExecutionProviderSetting;
+  /** Where "Enable CUDA" installed provider libraries (SessionOptions.providerLibraryDir). */
+  providerLibraryDir?: string;
   precision?: PrecisionSetting;
   graphCacheDir?: string;
 }

@@ -75,7 +75,7 @@ export async function runBatch(
       }
       if (ready.length === 0) continue;
       const encoding = await model.encodeBatch(ready.map((r) => r.image));
-      const sequences = await model.generateBatch(encoding, { maxNewTokens: options.maxNewTokens });
+      const sequences = await model.generateBatch(encoding, { maxNewTokens: options.maxNewTokens }).finally(() => model.releaseEncoding(encoding));
       ready.forEach(({ item }, i) => {
         ok++;
         write(JSON.stringify({ image: item.image, ...(item.text !== undefined ? { question: item.text } : {}), token_ids: sequences[i], text: tokenizer ? tokenizer.decode(sequences[i]!) : null }));

@@ -10,7 +10,8 @@ export type Pix2StructErrorCode =
   | 'SESSION_FAILED'
   | 'ABORTED'
   | 'USAGE'
-  | 'HUB';
+  | 'HUB'
+  | 'PROVIDER_INSTALL';
 
 export class Pix2StructError extends Error {
   constructor(
@@ -91,5 +92,30 @@ export class HubError extends Pix2StructError {
     options?: { cause?: unknown },
   ) {
     super('HUB', message, options);
+  }
+}
+
+/** Why installing or activating execution-provider libraries failed; callers branch on it (for example to offer a retry). */
+export type ProviderInstallFailure =
+  | 'unsupported-platform'
+  | 'unreachable'
+  | 'not-found'
+  | 'http'
+  | 'bad-response'
+  | 'interrupted'
+  | 'integrity'
+  | 'bad-package'
+  | 'disk-full'
+  | 'filesystem'
+  | 'activation';
+
+/** Installing or activating provider libraries failed; `reason` says how. Cancellation throws AbortError instead. */
+export class ProviderInstallError extends Pix2StructError {
+  constructor(
+    readonly reason: ProviderInstallFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('PROVIDER_INSTALL', message, options);
   }
 }

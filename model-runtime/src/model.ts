@@ -3,15 +3,18 @@ import { UsageError } from './errors';
 import { generateWith, resolveLimits, type GenerateOptions, type GenerateResult } from './generation/generate';
 import { greedySearchBatch } from './generation/greedy';
 import { logSoftmax } from './generation/logits';
-import { CROSS_KV_IO } from './onnx/decoder-graph';
+import { CROSS_KV_IO, DECODER_IO } from './onnx/decoder-graph';
 import { ENCODER_IO } from './onnx/encoder-graph';
 import { ensureGraphs, type GraphFiles } from './onnx/graph-cache';
 import type { PreprocessedImage } from './preprocess/patches';
 import { DecoderRunner, type EncodedImage } from './runtime/decoder-runner';
+import { DeviceTensors } from './runtime/device-tensors';
+import { DeviceRowGather } from './runtime/row-gather';
+import type { GraphVariant } from './onnx/weight-store';
 import { detectCpuFeatures } from './runtime/cpu-features';
-import type { ProviderReport } from './runtime/execution-providers';
+import { providerCandidates, type ExecutionProviderName, type ProviderReport } from './runtime/execution-providers';
 import { resolveCpuPrecision, type PrecisionChoice, type PrecisionReport } from './runtime/precision';
-import { floatTensor, ModelSession, type HostTensor, type SessionOptions } from './runtime/ort-session';
+import { floatTensor, keepsOutputsOnDevice, ModelSession, type HostTensor, type SessionOptions } from './runtime/ort-session';
 
 export type { GenerateOptions, GenerateResult } from './generation/generate';
 
@@ -40,22 +43,48 @@ export class Pix2StructModel {
     private readonly encoder: ModelSession,
     private readonly crossKv: ModelSession,
     private readonly decoder: ModelSession,
+    /** Set where the provider keeps the cross K/V and KV cache on its device (WebGPU). */
+    private readonly device: DeviceRowGather | undefined,
   ) {}
 
+  /**
+   * Loads a checkpoint on the best execution provider that works. GPU providers run portable
+   * fp32 graphs; the CPU provider runs the precision `options.precision` settles for this CPU.
+   * int8 kernels exist on the CPU provider only, so asking for int8 skips GPU providers.
+   */
   static async load(dir: string, options: LoadOptions = {}): Promise<Pix2StructModel> {
     const checkpoint = loadCheckpoint(dir);
-    const { report: precision, encoding } = resolveCpuPrecision(options.precision ?? 'auto', detectCpuFeatures());
-    const graphs = ensureGraphs(checkpoint, encoding, options.cacheDir);
-    // The first session settles the provider; the others follow it. int8 kernels exist on the CPU provider only.
-    const sessionOptions = encoding.kind === 'int8' ? { ...options, executionProvider: 'cpu' as const } : options;
+    const cpu = resolveCpuPrecision(options.precision ?? 'auto', detectCpuFeatures());
+    const variantFor = (p: ExecutionProviderName): GraphVariant => (p === 'cpu' ? cpu.variant : { kind: 'fp32', portable: true });
+    const built = new Map<string, GraphFiles>();
+    const graphsFor = (p: ExecutionProviderName) => {
+      const variant = variantFor(p);
+      const key = JSON.stringify(variant);
+      if (!built.has(key)) built.set(key, ensureGraphs(checkpoint, variant, options.cacheDir));
+      return built.get(key)!;
+    };
+    const cpuOnly = options.precision === 'int8';
+    const sessionOptions = cpuOnly ? { ...options, executionProvider: 'cpu' as const } : options;
     const opened: ModelSession[] = [];
     try {
-      const { session: encoder, provider } = await ModelSession.openWithFallback(graphs.encoder, 'encoder', sessionOptions);
+      // The first session settles the provider; the others follow it.
+      const { session: encoder, provider } = await ModelSession.openWithFallback((p) => graphsFor(p).encoder, 'encoder', sessionOptions);
       opened.push(encoder);
-      const crossKv = await ModelSession.open(graphs.crossKv, 'cross-attention K/V', sessionOptions, provider.used);
+      if (cpuOnly) {
+        const gpus = providerCandidates(options.executionProvider ?? 'auto').filter((p) => p !== 'cpu');
+        provider.skipped.unshift(...gpus.map((name) => ({ name, reason: 'precision int8 runs on the CPU provider only (set precision to fp32 or auto to use it)' })));
+      }
+      const graphs = graphsFor(provider.used);
+      const precision = provider.used === 'cpu' ? cpu.report : { used: 'fp32' as const, reason: `${provider.used} runs the fp32 graphs (int8 kernels are CPU-only)` };
+      // On a GPU provider the image's cross K/V and the KV cache stay on the device between steps.
+      const layers = Array.from({ length: checkpoint.config.text.numLayers }, (_, i) => i);
+      const crossOutputs = layers.flatMap((i) => [CROSS_KV_IO.key(i), CROSS_KV_IO.value(i)]);
+      const presentOutputs = layers.flatMap((i) => [DECODER_IO.presentKey(i), DECODER_IO.presentValue(i)]);
+      const crossKv = await ModelSession.open(graphs.crossKv, 'cross-attention K/V', sessionOptions, provider.used, crossOutputs);
       opened.push(crossKv);
-      const decoder = await ModelSession.open(graphs.decoder, 'decoder', sessionOptions, provider.used);
-      return new Pix2StructModel(checkpoint, graphs, provider, precision, encoder, crossKv, decoder);
+      const decoder = await ModelSession.open(graphs.decoder, 'decoder', sessionOptions, provider.used, presentOutputs);
+      const device = keepsOutputsOnDevice(provider.used) ? new DeviceRowGather(new DeviceTensors(), sessionOptions, provider.used) : undefined;
+      return new Pix2StructModel(checkpoint, graphs, provider, precision, encoder, crossKv, decoder, device);
     } catch (err) {
       await Promise.all(opened.map((s) => s.release()));
       throw err;
@@ -96,23 +125,47 @@ export class Pix2StructModel {
     const mask = new Float32Array(images.length * longest); // [B, P]
     lengths.forEach((n, b) => mask.fill(1, b * longest, b * longest + n));
     const lastHiddenState = floatTensor(states, [images.length, longest, hidden]);
-    const crossKv = await this.crossKv.run({ [CROSS_KV_IO.encoderStates]: lastHiddenState });
-    return { lastHiddenState, crossKv, encoderMask: floatTensor(mask, [images.length, longest]) };
+    const crossKv = await this.crossKv.runKeepingDeviceOutputs({ [CROSS_KV_IO.encoderStates]: lastHiddenState });
+    const encoding = { lastHiddenState, crossKv, encoderMask: floatTensor(mask, [images.length, longest]) };
+    if (this.device) {
+      this.device.tensors.adopt(crossKv);
+      this.device.tensors.releaseWhenCollected(encoding, crossKv);
+    }
+    return encoding;
   }
 
-  /** A decoder with an empty KV cache for this image (prefix scoring, custom loops). */
+  /** Device buffers this model holds (GPU providers; 0 on the CPU): encodings' cross K/V and live caches. */
+  get deviceBuffers(): number {
+    return this.device?.tensors.count ?? 0;
+  }
+
+  /** Frees an encoding's device buffers now (on the CPU provider there are none); it cannot be decoded after. */
+  releaseEncoding(encoding: ImageEncoding): void {
+    this.device?.tensors.disposeAll(encoding.crossKv, encoding);
+  }
+
+  /** A decoder with an empty KV cache for this image (prefix scoring, custom loops); release() frees its cache. */
   decoderFor(encoding: ImageEncoding): DecoderRunner {
-    return new DecoderRunner(this.decoder, this.config.text, encoding);
+    return new DecoderRunner(this.decoder, this.config.text, encoding, this.device);
   }
 
   async generate(encoding: ImageEncoding, options: GenerateOptions = {}): Promise<GenerateResult> {
-    return generateWith(this.decoderFor(encoding), this.checkpoint.generation, options);
+    return this.withDecoder(encoding, (d) => generateWith(d, this.checkpoint.generation, options));
   }
 
   /** Greedy decoding of every image of a batch encoding at once; one id sequence per image. */
   async generateBatch(encoding: ImageEncoding, options: Pick<GenerateOptions, 'maxNewTokens' | 'eosTokenId' | 'signal'> = {}): Promise<number[][]> {
     const rows = encoding.encoderMask.dims[0]!;
-    return greedySearchBatch(this.decoderFor(encoding), rows, resolveLimits(this.checkpoint.generation, options));
+    return this.withDecoder(encoding, (d) => greedySearchBatch(d, rows, resolveLimits(this.checkpoint.generation, options)));
+  }
+
+  private async withDecoder<T>(encoding: ImageEncoding, use: (decoder: DecoderRunner) => Promise<T>): Promise<T> {
+    const decoder = this.decoderFor(encoding);
+    try {
+      return await use(decoder);
+    } finally {
+      decoder.release();
+    }
   }
 
   /**
@@ -122,7 +175,7 @@ export class Pix2StructModel {
   async firstTokenLogprobs(encoding: ImageEncoding, tokenIds: readonly number[]): Promise<number[][]> {
     const rows = encoding.encoderMask.dims[0]!;
     const start = this.checkpoint.generation.decoderStartTokenId;
-    const logits = await this.decoderFor(encoding).step(new Array<number>(rows).fill(start)); // [rows, vocab]
+    const logits = await this.withDecoder(encoding, (d) => d.step(new Array<number>(rows).fill(start))); // [rows, vocab]
     const vocab = this.config.text.vocabSize;
     return Array.from({ length: rows }, (_, r) => {
       const lp = logSoftmax(logits.subarray(r * vocab, (r + 1) * vocab));
@@ -131,6 +184,9 @@ export class Pix2StructModel {
   }
 
   async release(): Promise<void> {
+    // Device buffers go before the sessions that own their device (onnxruntime aborts otherwise).
+    this.device?.tensors.close();
+    await this.device?.release();
     await Promise.all([this.encoder.release(), this.crossKv.release(), this.decoder.release()]);
   }
 }

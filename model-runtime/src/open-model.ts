@@ -38,14 +38,22 @@ export function folderFormat(dir: string): InferenceModel['format'] {
 
 /** Both model classes encode then generate the same way; only their encoding types differ. */
 async function encodeThenGenerate<E>(
-  m: { encode(image: PreprocessedImage): Promise<E>; generate(encoding: E, options?: GenerateOptions): Promise<GenerateResult> },
+  m: {
+    encode(image: PreprocessedImage): Promise<E>;
+    generate(encoding: E, options?: GenerateOptions): Promise<GenerateResult>;
+    releaseEncoding?(encoding: E): void;
+  },
   image: PreprocessedImage,
   options: GenerateOptions | undefined,
 ): Promise<GenerateResult & { encodeMs: number }> {
   const start = performance.now();
   const encoding = await m.encode(image);
   const encodeMs = performance.now() - start;
-  return { ...(await m.generate(encoding, options)), encodeMs };
+  try {
+    return { ...(await m.generate(encoding, options)), encodeMs };
+  } finally {
+    m.releaseEncoding?.(encoding); // device buffers are freed at once, not at the next collection
+  }
 }
 
 export async function openModel(dir: string, options: LoadOptions = {}): Promise<InferenceModel> {

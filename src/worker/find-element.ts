@@ -36,14 +36,14 @@ function answerTokens(modelPath: string, tokenizerFile: string | null): { trueTo
 }
 
 async function refExpModel(req: FindElementRequest) {
-  const key = JSON.stringify([req.modelPath, req.threads, req.executionProvider, req.precision, req.graphCacheDir]);
+  const key = JSON.stringify([req.modelPath, req.threads, req.executionProvider, req.providerLibraryDir, req.precision, req.graphCacheDir]);
   if (loaded?.key === key) return { ...loaded, loadMs: 0 };
   await releaseRefExpModel();
   if (folderFormat(req.modelPath) === 'optimum-onnx') {
     throw new Pix2StructError('USAGE', `Find Element scores many boxes per encoder call, which needs a weights checkpoint; ${req.modelPath} holds only an ONNX export`);
   }
   const start = performance.now();
-  const model = await Pix2StructModel.load(req.modelPath, { threads: req.threads, executionProvider: req.executionProvider, precision: req.precision, cacheDir: req.graphCacheDir });
+  const model = await Pix2StructModel.load(req.modelPath, { threads: req.threads, executionProvider: req.executionProvider, providerLibraryDir: req.providerLibraryDir, precision: req.precision, cacheDir: req.graphCacheDir });
   try {
     loaded = { key, model, ...answerTokens(req.modelPath, model.checkpoint.tokenizerFile) };
   } catch (err) {

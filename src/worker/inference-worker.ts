@@ -23,12 +23,12 @@ let queue: Promise<void> = Promise.resolve();
 const send = (message: FromWorker) => port.postMessage(message);
 
 async function modelFor(req: DescribeRequest) {
-  const key = JSON.stringify([req.modelPath, req.threads, req.executionProvider, req.precision, req.graphCacheDir]);
+  const key = JSON.stringify([req.modelPath, req.threads, req.executionProvider, req.providerLibraryDir, req.precision, req.graphCacheDir]);
   if (loaded?.key === key) return { ...loaded, loadMs: 0 };
   await loaded?.model.release();
   loaded = null;
   const start = performance.now();
-  const model = await openModel(req.modelPath, { threads: req.threads, executionProvider: req.executionProvider, precision: req.precision, cacheDir: req.graphCacheDir });
+  const model = await openModel(req.modelPath, { threads: req.threads, executionProvider: req.executionProvider, providerLibraryDir: req.providerLibraryDir, precision: req.precision, cacheDir: req.graphCacheDir });
   const tokenizer = model.tokenizerFile ? Pix2StructTokenizer.load(model.tokenizerFile) : null;
   loaded = { key, model, tokenizer, loadMs: performance.now() - start };
   return loaded;

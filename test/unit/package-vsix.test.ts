@@ -108,7 +108,7 @@ describe(`npm run package (${TARGET})`, () => {
     const gen = spawnSync(
       install.node,
       [path.join(extDir, 'dist/cli.js'), 'generate', '--model', MODEL_DIR, '--image', imagePath('chart', 'plain'),
-        '--max-patches', '256', '--max-new-tokens', String(ref.greedy_ids.length - 1), '--cache-dir', tempDir('vsix-graphs'), '--json'],
+        '--max-patches', '256', '--max-new-tokens', String(ref.greedy_ids.length - 1), '--cache-dir', tempDir('vsix-graphs'), '--precision', 'fp32', '--json'],
       { encoding: 'utf8', timeout: 120_000 },
     );
     assert.equal(gen.status, 0, gen.stderr);

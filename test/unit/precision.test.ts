@@ -13,14 +13,14 @@ describe('precision choice', () => {
     for (const flags of [AMX, ['avx2', 'avx_vnni'], ['avx512f', 'avx512_vnni']]) {
       const r = resolveCpuPrecision('auto', cpu(flags));
       assert.equal(r.report.used, 'int8');
-      assert.deepEqual(r.encoding, { kind: 'int8', levels: 127 });
+      assert.deepEqual(r.variant, { kind: 'int8', levels: 127 });
       assert.match(r.report.reason, /^auto: this CPU \(Test CPU\) has .*(VNNI|AMX)/);
     }
   });
 
   test('auto stays fp32 without VNNI/AMX, or when the features cannot be read, and says why', () => {
     const plain = resolveCpuPrecision('auto', cpu(AVX2));
-    assert.deepEqual(plain.encoding, { kind: 'fp32' });
+    assert.deepEqual(plain.variant, { kind: 'fp32', portable: false });
     assert.match(plain.report.reason, /no VNNI or AMX/);
     const unknown = resolveCpuPrecision('auto', cpu(null));
     assert.equal(unknown.report.used, 'fp32');
@@ -28,10 +28,10 @@ describe('precision choice', () => {
   });
 
   test('an explicit int8 on a CPU without VNNI uses 7-bit weights (no int16 saturation); fp32 is fp32', () => {
-    assert.deepEqual(resolveCpuPrecision('int8', cpu(AVX2)).encoding, { kind: 'int8', levels: 63 });
+    assert.deepEqual(resolveCpuPrecision('int8', cpu(AVX2)).variant, { kind: 'int8', levels: 63 });
     assert.match(resolveCpuPrecision('int8', cpu(AVX2)).report.reason, /7 bits/);
-    assert.deepEqual(resolveCpuPrecision('int8', cpu(AMX)).encoding, { kind: 'int8', levels: 127 });
-    assert.deepEqual(resolveCpuPrecision('fp32', cpu(AMX)), { report: { used: 'fp32', reason: 'requested' }, encoding: { kind: 'fp32' } });
+    assert.deepEqual(resolveCpuPrecision('int8', cpu(AMX)).variant, { kind: 'int8', levels: 127 });
+    assert.deepEqual(resolveCpuPrecision('fp32', cpu(AMX)), { report: { used: 'fp32', reason: 'requested' }, variant: { kind: 'fp32', portable: false } });
   });
 });
 

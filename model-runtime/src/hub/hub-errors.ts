@@ -1,5 +1,6 @@
 import { HubApiError } from '@huggingface/hub';
 import { AbortError, HubError } from '../errors';
+import { isFileSystemError, isUnreachable, networkErrorCode } from '../net/network-errors';
 import { findCachedModel } from './find-cached';
 
 /** What a failed request was about; every message names the repo, the revision and the file. */
@@ -12,34 +13,6 @@ export interface RequestContext {
   file?: string;
   /** whether an access token was sent (never the token itself) */
   tokenSent: boolean;
-}
-
-/** Error codes Node's fetch reports (in `cause`) when the host cannot be reached at all. */
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-/** The first errno-style code in an error's cause chain (fetch wraps them in TypeError('fetch failed')). */
-export function networkErrorCode(err: unknown): string | undefined {
-  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    // AggregateError from happy-eyeballs connection attempts carries the codes in `errors`
-    const inner = (e as { errors?: unknown[] }).errors;
-    if (Array.isArray(inner) && inner.length > 0) return networkErrorCode(inner[0]);
-  }
-  return undefined;
-}
-
-export function isUnreachable(err: unknown): boolean {
-  const code = networkErrorCode(err);
-  return code !== undefined && UNREACHABLE_CODES.has(code);
 }
 
 function what(ctx: RequestContext): string {
@@ -98,7 +71,7 @@ export function toHubError(err: unknown, ctx: RequestContext, signal?: AbortSign
   if (err instanceof HubApiError) return httpStatusError(err.statusCode, ctx, err);
   if (isUnreachable(err)) return unreachableError(ctx, err);
   // local file-system failures (disk full, permissions) are not the Hub's doing: keep them as they are
-  if (typeof (err as NodeJS.ErrnoException).syscall === 'string') return err as Error;
+  if (isFileSystemError(err)) return err;
   // @huggingface/hub refuses tokens that do not start with "hf_" before sending anything
   if (err instanceof TypeError && /access token/i.test(err.message)) {
     return new HubError('unauthorized', ctx.repoId, `the Hugging Face access token is malformed: ${err.message}`, { cause: err });

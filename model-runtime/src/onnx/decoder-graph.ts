@@ -44,7 +44,7 @@ export function buildCrossKvGraph(g: GraphBuilder, cfg: TextConfig, encoderHidde
  * so the same graph serves the first step, cached steps and full-prefix scoring.
  * Cross K/V and the encoder mask may have batch 1 and broadcast over beams.
  */
-export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: GraphWeights): void {
+export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: GraphWeights, fusedAttention: boolean): void {
   const { numHeads: h, dKv: d, layerNormEpsilon: eps } = cfg;
   const ids = g.input(DECODER_IO.inputIds, 'int64', ['batch', 'tokens']); // [B, T]
   const encMask = g.input(DECODER_IO.encoderMask, 'float', ['cross_batch', 'patches']); // [Bc, P]
@@ -66,8 +66,9 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: GraphWeig
 
     const selfIn = rmsNorm(g, hidden, w.tensor(n.selfNorm), eps);
     const [q, k, v] = splitLinear(g, selfIn, w.fusedLinear([n.selfQuery, n.selfKey, n.selfValue]), [h * d, h * d, h * d]) as [string, string, string]; // [B, T, h*d] each
-    // One fused op appends the new keys/values to the cache and attends over all of them.
-    const [selfCtx, presentK, presentV] = g.opMulti('MultiHeadAttention', [q, k, v, '', '', selfBias, pastK, pastV], 3, { num_heads: h, scale: { float: 1 } }, 'self_mha') as [string, string, string]; // [B, T, h*d], [B, h, S, d] x2
+    const { context: selfCtx, presentK, presentV } = fusedAttention
+      ? cachedFusedAttention(g, q, k, v, pastK, pastV, selfBias, h)
+      : cachedExplicitAttention(g, q, k, v, pastK, pastV, selfBias, h, d);
     g.output(presentK, DECODER_IO.presentKey(i), 'float', ['batch', h, 'total', d]);
     g.output(presentV, DECODER_IO.presentValue(i), 'float', ['batch', h, 'total', d]);
     hidden = g.op('Add', [hidden, linear(g, selfCtx, w.linear(n.selfOutput))], {}, `dec${i}_self_out`);
@@ -82,4 +83,25 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: GraphWeig
   }
   const final = rmsNorm(g, hidden, w.tensor(textNames.finalNorm), eps);
   g.output(linear(g, final, w.linear(textNames.lmHead)), DECODER_IO.logits, 'float', ['batch', 'tokens', cfg.vocabSize]); // [B, T, V]
+}
+
+interface CachedAttention {
+  context: string; // [B, T, h*d]
+  presentK: string; // [B, h, S, d]
+  presentV: string; // [B, h, S, d]
+}
+
+/** One fused op appends the new keys/values to the cache and attends over all of them. */
+function cachedFusedAttention(g: GraphBuilder, q: string, k: string, v: string, pastK: string, pastV: string, bias: string, h: number): CachedAttention {
+  const [context, presentK, presentV] = g.opMulti('MultiHeadAttention', [q, k, v, '', '', bias, pastK, pastV], 3, { num_heads: h, scale: { float: 1 } }, 'self_mha');
+  return { context: context!, presentK: presentK!, presentV: presentV! };
+}
+
+/** The same from standard ops (the cache layout is shared, so both graphs read one cache). */
+function cachedExplicitAttention(g: GraphBuilder, q: string, k: string, v: string, pastK: string, pastV: string, bias: string, h: number, d: number): CachedAttention {
+  const presentK = g.op('Concat', [pastK, splitHeads(g, k, h, d)], { axis: 2 }); // [B, h, S, d]
+  const presentV = g.op('Concat', [pastV, splitHeads(g, v, h, d)], { axis: 2 }); // [B, h, S, d]
+  const kT = g.op('Transpose', [presentK], { perm: [0, 1, 3, 2] }); // [B, h, d, S]
+  const context = mergeHeads(g, attention(g, splitHeads(g, q, h, d), kT, presentV, bias), h, d);
+  return { context, presentK, presentV };
 }

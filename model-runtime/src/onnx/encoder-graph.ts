@@ -1,7 +1,7 @@
 import type { VisionConfig } from '../checkpoint/config';
 import { visionNames } from '../checkpoint/weight-names';
 import { GraphBuilder } from './graph-builder';
-import { fusedSelfAttention, gatedMlp, linear, rmsNorm, splitLinear, type GraphWeights } from './layers';
+import { explicitSelfAttention, fusedSelfAttention, gatedMlp, linear, rmsNorm, splitLinear, type GraphWeights } from './layers';
 
 export const ENCODER_IO = {
   patches: 'flattened_patches',
@@ -14,7 +14,7 @@ export const ENCODER_IO = {
  * padding rows are masked out of every key in transformers, so the real rows' states do not
  * depend on them, and leaving them out lets attention run unmasked (and on fewer rows).
  */
-export function buildEncoderGraph(g: GraphBuilder, cfg: VisionConfig, w: GraphWeights): void {
+export function buildEncoderGraph(g: GraphBuilder, cfg: VisionConfig, w: GraphWeights, fusedAttention: boolean): void {
   const { hiddenSize: H, numHeads: h, dKv: d, patchEmbedHiddenSize: pixels } = cfg;
   const patches = g.input(ENCODER_IO.patches, 'float', ['batch', 'patches', pixels + 2]); // [B, P, 2 + 768]
 
@@ -33,7 +33,7 @@ export function buildEncoderGraph(g: GraphBuilder, cfg: VisionConfig, w: GraphWe
     const normed = rmsNorm(g, hidden, w.tensor(n.preAttentionNorm), cfg.layerNormEps); // [B, P, H]
     const qkv = w.fusedLinear([n.query, n.key, n.value]);
     const [q, k, v] = splitLinear(g, normed, qkv, [h * d, h * d, h * d]) as [string, string, string]; // [B, P, h*d] each
-    const context = fusedSelfAttention(g, q, k, v, h); // [B, P, h*d]
+    const context = fusedAttention ? fusedSelfAttention(g, q, k, v, h) : explicitSelfAttention(g, q, k, v, h, d); // [B, P, h*d]
     hidden = g.op('Add', [hidden, linear(g, context, w.linear(n.output))], {}, `enc${i}_attn_out`);
     const mlpIn = rmsNorm(g, hidden, w.tensor(n.preMlpNorm), cfg.layerNormEps);
     hidden = g.op('Add', [hidden, gatedMlp(g, mlpIn, w.fusedLinear([n.wi0, n.wi1]), w.linear(n.wo), cfg.dFf, cfg.denseActFn)], {}, `enc${i}_out`);

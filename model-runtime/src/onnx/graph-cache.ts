@@ -7,10 +7,10 @@ import { buildCrossKvGraph, buildDecoderGraph } from './decoder-graph';
 import { buildEncoderGraph } from './encoder-graph';
 import { GraphBuilder } from './graph-builder';
 import type { GraphWeights } from './layers';
-import { WeightStore, type WeightEncoding } from './weight-store';
+import { WeightStore, type GraphVariant } from './weight-store';
 
 /** Bump when the graphs change so stale caches are rebuilt. */
-const GRAPH_FORMAT_VERSION = 5;
+const GRAPH_FORMAT_VERSION = 6;
 const OPSET = 20;
 const SAMPLE_CHUNKS = 64;
 const SAMPLE_BYTES = 64 * 1024;
@@ -52,9 +52,9 @@ function fileContentKey(file: string): string {
   return `sampled:${hash.digest('hex')}`;
 }
 
-export function graphCacheKey(ckpt: Checkpoint, encoding: WeightEncoding): string {
+export function graphCacheKey(ckpt: Checkpoint, variant: GraphVariant): string {
   const hash = crypto.createHash('sha256');
-  hash.update(JSON.stringify({ version: GRAPH_FORMAT_VERSION, opset: OPSET, config: ckpt.config, encoding }));
+  hash.update(JSON.stringify({ version: GRAPH_FORMAT_VERSION, opset: OPSET, config: ckpt.config, variant }));
   for (const f of ckpt.files) hash.update(`${path.basename(f.file)}:${fileContentKey(f.file)}`);
   return hash.digest('hex').slice(0, 32);
 }
@@ -65,8 +65,8 @@ export function graphCacheKey(ckpt: Checkpoint, encoding: WeightEncoding): strin
  * separate folders). A folder is only used once its manifest exists, so an interrupted build
  * is redone rather than half-read.
  */
-export function ensureGraphs(ckpt: Checkpoint, encoding: WeightEncoding = { kind: 'fp32' }, cacheDir = defaultCacheDir()): GraphFiles {
-  const dir = path.join(cacheDir, graphCacheKey(ckpt, encoding));
+export function ensureGraphs(ckpt: Checkpoint, variant: GraphVariant, cacheDir = defaultCacheDir()): GraphFiles {
+  const dir = path.join(cacheDir, graphCacheKey(ckpt, variant));
   const files: GraphFiles = {
     dir,
     encoder: path.join(dir, 'encoder.onnx'),
@@ -79,20 +79,21 @@ export function ensureGraphs(ckpt: Checkpoint, encoding: WeightEncoding = { kind
   const staging = `${dir}.tmp-${process.pid}-${Date.now()}`;
   fs.mkdirSync(staging, { recursive: true });
   try {
-    const weights = new WeightStore(staging, ckpt, encoding);
+    const weights = new WeightStore(staging, ckpt, variant);
+    const fusedAttention = variant.kind === 'int8' || !variant.portable;
     const build = (name: string, fill: (g: GraphBuilder, w: GraphWeights) => void) => {
       const g = new GraphBuilder(name);
       fill(g, weights.bind(g));
-      fs.writeFileSync(path.join(staging, `${name}.onnx`), g.serialize(OPSET, `pix2struct ${name} (${encoding.kind}) built from ${ckpt.dir}`));
+      fs.writeFileSync(path.join(staging, `${name}.onnx`), g.serialize(OPSET, `pix2struct ${name} (${JSON.stringify(variant)}) built from ${ckpt.dir}`));
     };
     try {
-      build('encoder', (g, w) => buildEncoderGraph(g, ckpt.config.vision, w));
+      build('encoder', (g, w) => buildEncoderGraph(g, ckpt.config.vision, w, fusedAttention));
       build('cross_kv', (g, w) => buildCrossKvGraph(g, ckpt.config.text, ckpt.config.vision.hiddenSize, w));
-      build('decoder', (g, w) => buildDecoderGraph(g, ckpt.config.text, w));
+      build('decoder', (g, w) => buildDecoderGraph(g, ckpt.config.text, w, fusedAttention));
     } finally {
       weights.close();
     }
-    const record = { version: GRAPH_FORMAT_VERSION, encoding, source: ckpt.dir, builtAt: new Date().toISOString() };
+    const record = { version: GRAPH_FORMAT_VERSION, variant, source: ckpt.dir, builtAt: new Date().toISOString() };
     fs.writeFileSync(path.join(staging, 'manifest.json'), JSON.stringify(record, null, 2));
     try {
       fs.renameSync(staging, dir);

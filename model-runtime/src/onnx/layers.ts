@@ -6,6 +6,7 @@ export const FLOAT32_MIN = -3.4028234663852886e38;
 /** A linear layer's weight, as the graph's precision stores it. */
 export type LinearWeight =
   | { kind: 'float'; weight: string } // [out, in], torch's layout (read transposed)
+  | { kind: 'float-in-out'; weight: string } // [in, out], for providers without FusedMatMul
   | { kind: 'int8'; weight: string; scale: string }; // int8 [in, out], float [out]
 
 /** A lookup table (token embeddings), as the graph's precision stores it. */
@@ -40,7 +41,7 @@ export function linear(g: GraphBuilder, x: string, w: LinearWeight, bias?: strin
     // Optional inputs are positional: an empty name skips the zero point (symmetric weights).
     return g.op('DynamicQuantizeMatMul', bias ? [x, w.weight, w.scale, '', bias] : [x, w.weight, w.scale], {}, 'linear_int8');
   }
-  const y = g.op('FusedMatMul', [x, w.weight], { transB: 1 }, 'linear');
+  const y = w.kind === 'float' ? g.op('FusedMatMul', [x, w.weight], { transB: 1 }, 'linear') : g.op('MatMul', [x, w.weight], {}, 'linear');
   return bias ? g.op('Add', [y, bias]) : y;
 }
 
@@ -70,6 +71,12 @@ export function fusedSelfAttention(g: GraphBuilder, q: string, k: string, v: str
   return g.op('MultiHeadAttention', [q, k, v], { num_heads: heads, scale: { float: 1 } }, 'mha'); // [B, S, heads*dKv]
 }
 
+/** The same attention from standard ops, for providers whose fused kernel cannot be trusted. */
+export function explicitSelfAttention(g: GraphBuilder, q: string, k: string, v: string, heads: number, dKv: number): string {
+  const context = attention(g, splitHeads(g, q, heads, dKv), splitHeads(g, k, heads, dKv, true), splitHeads(g, v, heads, dKv)); // [B, h, S, d]
+  return mergeHeads(g, context, heads, dKv); // [B, S, heads*dKv]
+}
+
 /** [B, T, heads*dKv] -> [B, heads, T, dKv], or [B, heads, dKv, T] when `keyLayout`. */
 export function splitHeads(g: GraphBuilder, x: string, heads: number, dKv: number, keyLayout = false): string {
   const shaped = g.op('Reshape', [x, g.constInt64([0, 0, heads, dKv])]);
@@ -86,8 +93,9 @@ export function mergeHeads(g: GraphBuilder, x: string, heads: number, dKv: numbe
  * Unscaled dot-product attention as T5/Pix2Struct computes it (no 1/sqrt(d)).
  * q: [B, h, T, d], kT: [B|1, h, d, S], v: [B|1, h, S, d], bias broadcastable to [B, h, T, S].
  */
-export function attention(g: GraphBuilder, q: string, kT: string, v: string, bias: string): string {
-  const scores = g.op('Add', [g.op('MatMul', [q, kT], {}, 'scores'), bias]); // [B, h, T, S]
+export function attention(g: GraphBuilder, q: string, kT: string, v: string, bias?: string): string {
+  const raw = g.op('MatMul', [q, kT], {}, 'scores'); // [B, h, T, S]
+  const scores = bias ? g.op('Add', [raw, bias]) : raw;
   const probs = g.op('Softmax', [scores], { axis: -1 }, 'probs');
   return g.op('MatMul', [probs, v], {}, 'context'); // [B, h, T, d]
 }

@@ -7,8 +7,12 @@ import type { ExternalRef, GraphBuilder } from './graph-builder';
 import type { GraphWeights, LinearWeight, TableWeight } from './layers';
 import { quantizeLinear, quantizeRows, type WeightLevels } from './quantize';
 
-/** How the graphs store linear layers and lookup tables. */
-export type WeightEncoding = { kind: 'fp32' } | { kind: 'int8'; levels: WeightLevels };
+/**
+ * Which graphs to build. fp32 for the CPU provider uses onnxruntime's CPU-tuned contrib ops
+ * (FusedMatMul, fused attention); `portable` fp32 graphs keep to ops every GPU provider runs
+ * (MatMul, explicit attention). int8 kernels exist on the CPU provider only.
+ */
+export type GraphVariant = { kind: 'fp32'; portable: boolean } | { kind: 'int8'; levels: WeightLevels };
 
 /** Tensors written by the store start on this boundary (cache lines; mmap-friendly). */
 const ALIGN = 64;
@@ -30,7 +34,7 @@ export class WeightStore {
   constructor(
     private readonly dir: string,
     private readonly ckpt: Checkpoint,
-    readonly encoding: WeightEncoding,
+    readonly variant: GraphVariant,
   ) {}
 
   /** Initializers for one graph; each weight becomes one initializer however often it is used. */
@@ -60,9 +64,9 @@ export class WeightStore {
 
   private linearInitializer(g: GraphBuilder, name: string): LinearWeight {
     const entry = this.entry(name);
-    if (this.encoding.kind === 'fp32') return { kind: 'float', weight: g.externalWeight(name, entry.shape, this.floatRef(name, entry)) };
+    if (this.variant.kind === 'fp32') return this.floatLinear(g, g.externalWeight(name, entry.shape, this.floatRef(name, entry)));
     const [out, inFeatures] = entry.shape as [number, number];
-    const levels = this.encoding.levels;
+    const levels = this.variant.levels;
     const refs = this.derived(`linear:${name}`, () => {
       const q = quantizing(entry, () => quantizeLinear(readTensorAsFloat32(entry), out, inFeatures, levels));
       return [q.values, q.scales];
@@ -85,11 +89,11 @@ export class WeightStore {
     if (entries.some((e) => e.shape[1] !== inFeatures)) throw new Error(`fused linear layers ${names.join(', ')} differ in input size`);
     const outs = entries.map((e) => e.shape[0]!);
     const out = outs.reduce((a, b) => a + b, 0);
-    if (this.encoding.kind === 'fp32') {
+    if (this.variant.kind === 'fp32') {
       const parts = names.map((n, i) => g.externalWeight(n, entries[i]!.shape, this.floatRef(n, entries[i]!)));
-      return { kind: 'float', weight: g.op('Concat', parts, { axis: 0 }, 'fused_weight') }; // [out, in]
+      return this.floatLinear(g, g.op('Concat', parts, { axis: 0 }, 'fused_weight')); // [out, in]
     }
-    const levels = this.encoding.levels;
+    const levels = this.variant.levels;
     const refs = this.derived(`fused:${names.join('+')}`, () => {
       const values = new Int8Array(inFeatures * out); // [in, out]
       const scales = new Float32Array(out); // [out]
@@ -111,9 +115,9 @@ export class WeightStore {
 
   private tableInitializer(g: GraphBuilder, name: string): TableWeight {
     const entry = this.entry(name);
-    if (this.encoding.kind === 'fp32') return { kind: 'float', table: g.externalWeight(name, entry.shape, this.floatRef(name, entry)) };
+    if (this.variant.kind === 'fp32') return { kind: 'float', table: g.externalWeight(name, entry.shape, this.floatRef(name, entry)) };
     const [rows, width] = entry.shape as [number, number];
-    const levels = this.encoding.levels;
+    const levels = this.variant.levels;
     const refs = this.derived(`table:${name}`, () => {
       const q = quantizing(entry, () => quantizeRows(readTensorAsFloat32(entry), rows, width, levels));
       return [q.values, q.scales];
@@ -125,6 +129,12 @@ export class WeightStore {
     };
   }
 
+  /** A float weight [out, in]: read transposed by FusedMatMul, or transposed once at load (folded) for MatMul. */
+  private floatLinear(g: GraphBuilder, weight: string): LinearWeight {
+    if (this.variant.kind === 'fp32' && this.variant.portable) return { kind: 'float-in-out', weight: g.op('Transpose', [weight], { perm: [1, 0] }, 'weight_t') };
+    return { kind: 'float', weight };
+  }
+
   private entry(name: string): TensorEntry {
     const entry = this.ckpt.weights.get(name);
     if (!entry) throw new CheckpointError(this.ckpt.dir, 'the graph needs a weight the checkpoint does not have', name);
@@ -133,7 +143,7 @@ export class WeightStore {
 
   /** float32 data of a checkpoint tensor: in place in a linked shard when it is stored as F32. */
   private floatRef(name: string, entry: TensorEntry): ExternalRef {
-    if (entry.dtype === 'F32' && this.encoding.kind === 'fp32') {
+    if (entry.dtype === 'F32' && this.variant.kind === 'fp32') {
       return { location: this.linkShard(entry), offset: entry.byteOffset, length: entry.byteLength };
     }
     return this.derived(`float:${name}`, () => [readTensorAsFloat32(entry)])[0]!;

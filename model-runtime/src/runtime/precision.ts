@@ -1,4 +1,4 @@
-import type { WeightEncoding } from '../onnx/weight-store';
+import type { GraphVariant } from '../onnx/weight-store';
 import { INT8_FLAGS, type CpuFeatures } from './cpu-features';
 
 /**
@@ -21,7 +21,7 @@ export interface PrecisionReport {
 
 export interface ResolvedPrecision {
   report: PrecisionReport;
-  encoding: WeightEncoding;
+  variant: GraphVariant;
 }
 
 /**
@@ -34,9 +34,9 @@ export function resolveCpuPrecision(choice: PrecisionChoice, cpu: CpuFeatures): 
   const fullRange = int8Units.length > 0;
   const int8 = (reason: string): ResolvedPrecision => ({
     report: { used: 'int8', reason },
-    encoding: { kind: 'int8', levels: fullRange ? 127 : 63 },
+    variant: { kind: 'int8', levels: fullRange ? 127 : 63 },
   });
-  const fp32 = (reason: string): ResolvedPrecision => ({ report: { used: 'fp32', reason }, encoding: { kind: 'fp32' } });
+  const fp32 = (reason: string): ResolvedPrecision => ({ report: { used: 'fp32', reason }, variant: { kind: 'fp32', portable: false } });
   const units = int8Units.map(flagLabel).join(' and ');
   switch (choice) {
     case 'fp32':

@@ -37,7 +37,7 @@ export async function findElement(
     const chunk = inputs.slice(start, start + batchSize);
     const images = await Promise.all(chunk.map((im) => preprocessImage(im, model.checkpoint.preprocessor, { maxPatches: options.maxPatches })));
     const encoding = await model.encodeBatch(images);
-    const logprobs = await model.firstTokenLogprobs(encoding, [options.trueTokenId, options.falseTokenId]); // [chunk][2]
+    const logprobs = await model.firstTokenLogprobs(encoding, [options.trueTokenId, options.falseTokenId]).finally(() => model.releaseEncoding(encoding)); // [chunk][2]
     logprobs.forEach(([t, f], i) => scores.push({ candidate: start + i, trueLogprob: t!, falseLogprob: f! }));
   }
   return rankRefExpCandidates(scores, { method: options.method });

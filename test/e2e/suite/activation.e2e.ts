@@ -14,6 +14,7 @@ const COMMANDS = [
   'pix2struct.captionWidget',
   'pix2struct.manageModels',
   'pix2struct.showLog',
+  'pix2struct.enableCuda',
 ];
 
 describe('activation', () => {

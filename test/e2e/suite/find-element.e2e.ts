@@ -97,7 +97,7 @@ describe('Find Element and UI-structure boxes', () => {
     await config().update('uiModelPath', refexp, vscode.ConfigurationTarget.Workspace);
     await config().update('maxPatches', MAX_PATCHES, vscode.ConfigurationTarget.Workspace);
     await config().update('maxNewTokens', 20, vscode.ConfigurationTarget.Workspace);
-    model = await Pix2StructModel.load(refexp);
+    model = await Pix2StructModel.load(refexp, { precision: 'fp32' }); // the workspace runs fp32 too
   });
   after(async () => {
     await model?.release();
