@@ -1,6 +1,6 @@
 import { UsageError } from '../errors';
-import { resizeBilinearAntialias } from './antialias-resize';
-import { standardize, toPlanarFloat } from './normalize';
+import { resizeIntoPatches } from './antialias-resize';
+import { IDENTITY, standardization } from './normalize';
 import type { RgbImage } from './rgb-image';
 
 export interface PatchGeometry {
@@ -36,38 +36,29 @@ export function patchGeometry(height: number, width: number, o: Pick<PatchOption
 /**
  * Pix2StructImageProcessor.extract_flattened_patches: standardise the whole image, resize to
  * the patch grid, cut patches row-major, each flattened as (y * pw + x) * 3 + c and prefixed
- * by its 1-based row and column, then zero rows up to maxPatches.
+ * by its 1-based row and column, then zero rows up to maxPatches. The statistics come from
+ * the whole image; the standardisation, the resize and the cutting are one pass that writes
+ * each resized row straight into its patches (see resizeIntoPatches).
  */
 export function extractFlattenedPatches(image: RgbImage, o: PatchOptions): PreprocessedImage {
   if (!Number.isInteger(o.maxPatches) || o.maxPatches < 1) throw new UsageError(`max patches must be a positive integer, got ${o.maxPatches}`);
   const geometry = patchGeometry(image.height, image.width, o);
-  const { rows, cols, resizedHeight: rh, resizedWidth: rw } = geometry;
-  const planar = o.normalize ? standardize(image) : toPlanarFloat(image); // [3, H, W]
-  const resized = resizeBilinearAntialias(planar, 3, image.height, image.width, rh, rw); // [3, rh, rw]
-  const { patchHeight: ph, patchWidth: pw } = o;
-  const depth = 2 + ph * pw * 3;
+  const { rows, cols, numPatches } = geometry;
+  const depth = 2 + o.patchHeight * o.patchWidth * 3;
   const flattenedPatches = new Float32Array(o.maxPatches * depth); // [maxPatches, depth]
-  const attentionMask = new Float32Array(o.maxPatches); // [maxPatches]
-  const plane = rh * rw;
+  const norm = o.normalize ? standardization(image) : IDENTITY;
+  const layout = { patchHeight: o.patchHeight, patchWidth: o.patchWidth, cols, depth, idColumns: 2 };
+  resizeIntoPatches(image, geometry.resizedHeight, geometry.resizedWidth, norm, layout, flattenedPatches);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      const row = (r * cols + c) * depth;
-      flattenedPatches[row] = r + 1;
-      flattenedPatches[row + 1] = c + 1;
-      let k = row + 2;
-      for (let y = 0; y < ph; y++) {
-        const src = (r * ph + y) * rw + c * pw;
-        for (let x = 0; x < pw; x++) {
-          for (let ch = 0; ch < 3; ch++) flattenedPatches[k++] = resized[ch * plane + src + x]!;
-        }
-      }
+      flattenedPatches[(r * cols + c) * depth] = r + 1;
+      flattenedPatches[(r * cols + c) * depth + 1] = c + 1;
     }
   }
-  // transformers marks a row valid when its values sum to non-zero; real rows start at id 1.
-  for (let p = 0; p < o.maxPatches; p++) {
-    let sum = 0;
-    for (let k = p * depth; k < (p + 1) * depth; k++) sum += flattenedPatches[k]!;
-    attentionMask[p] = sum !== 0 ? 1 : 0;
-  }
+  // transformers marks a row valid when its values sum to non-zero. Padding rows are zero; a
+  // real row would need its pixels to cancel its positive ids exactly, which is not worth a
+  // pass over every value to detect.
+  const attentionMask = new Float32Array(o.maxPatches); // [maxPatches]
+  attentionMask.fill(1, 0, numPatches);
   return { ...geometry, maxPatches: o.maxPatches, flattenedPatches, attentionMask };
 }
