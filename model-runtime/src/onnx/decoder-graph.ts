@@ -1,7 +1,7 @@
 import type { TextConfig } from '../checkpoint/config';
 import { textNames } from '../checkpoint/weight-names';
-import { GraphBuilder } from './graph-builder';
-import { attention, gatedMlp, keyMaskBias, linear, lookup, mergeHeads, rmsNorm, splitHeads, splitLinear, type GraphWeights } from './layers';
+import { GraphBuilder, type Dim } from './graph-builder';
+import { attention, gatedMlp, keyMaskBias, linear, lookup, mergeHeads, rmsNorm, splitHeads, splitLinear, type GraphWeights, type KeyLayout } from './layers';
 
 export const CROSS_KV_IO = {
   encoderStates: 'encoder_hidden_states',
@@ -23,19 +23,26 @@ export const DECODER_IO = {
 
 /**
  * Cross-attention keys/values of every decoder layer, computed once per image so each
- * decoding step only projects its own token. Keys come out pre-transposed for MatMul.
+ * decoding step only projects its own token. Keys come in the layout `keys` names: rows (a cheap
+ * transpose here, read transposed by FusedMatMul on the CPU) or pre-transposed for MatMul
+ * (providers without FusedMatMul; that transpose scatters every value and costs more than the
+ * products on the CPU).
  */
-export function buildCrossKvGraph(g: GraphBuilder, cfg: TextConfig, encoderHidden: number, w: GraphWeights): void {
+export function buildCrossKvGraph(g: GraphBuilder, cfg: TextConfig, encoderHidden: number, w: GraphWeights, keys: KeyLayout): void {
+  const { numHeads: h, dKv: d } = cfg;
   const enc = g.input(CROSS_KV_IO.encoderStates, 'float', ['batch', 'patches', encoderHidden]); // [B, P, H]
   for (let i = 0; i < cfg.numLayers; i++) {
     const n = textNames.layer(i);
-    const inner = cfg.numHeads * cfg.dKv;
-    const [k, v] = splitLinear(g, enc, w.fusedLinear([n.crossKey, n.crossValue]), [inner, inner]) as [string, string]; // [B, P, h*d] each
-    const kT = splitHeads(g, k, cfg.numHeads, cfg.dKv, true); // [B, h, d, P]
-    const vHeads = splitHeads(g, v, cfg.numHeads, cfg.dKv); // [B, h, P, d]
-    g.output(kT, CROSS_KV_IO.key(i), 'float', ['batch', cfg.numHeads, cfg.dKv, 'patches']);
-    g.output(vHeads, CROSS_KV_IO.value(i), 'float', ['batch', cfg.numHeads, 'patches', cfg.dKv]);
+    // Two products, not one split in two: every patch passes, and splitting [P, 2 h*d] copies it all.
+    const k = splitHeads(g, linear(g, enc, w.linear(n.crossKey)), h, d, keys === 'transposed'); // [B, h, d, P] or [B, h, P, d]
+    const v = splitHeads(g, linear(g, enc, w.linear(n.crossValue)), h, d); // [B, h, P, d]
+    g.output(k, CROSS_KV_IO.key(i), 'float', crossKeyDims(cfg, keys, 'batch'));
+    g.output(v, CROSS_KV_IO.value(i), 'float', ['batch', h, 'patches', d]);
   }
+}
+
+function crossKeyDims(cfg: TextConfig, keys: KeyLayout, batch: string): Dim[] {
+  return keys === 'transposed' ? [batch, cfg.numHeads, cfg.dKv, 'patches'] : [batch, cfg.numHeads, 'patches', cfg.dKv];
 }
 
 /**
@@ -44,7 +51,7 @@ export function buildCrossKvGraph(g: GraphBuilder, cfg: TextConfig, encoderHidde
  * so the same graph serves the first step, cached steps and full-prefix scoring.
  * Cross K/V and the encoder mask may have batch 1 and broadcast over beams.
  */
-export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: GraphWeights, fusedAttention: boolean): void {
+export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: GraphWeights, fusedAttention: boolean, keys: KeyLayout): void {
   const { numHeads: h, dKv: d, layerNormEpsilon: eps } = cfg;
   const ids = g.input(DECODER_IO.inputIds, 'int64', ['batch', 'tokens']); // [B, T]
   const encMask = g.input(DECODER_IO.encoderMask, 'float', ['cross_batch', 'patches']); // [Bc, P]
@@ -61,7 +68,7 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: GraphWeig
     const n = textNames.layer(i);
     const pastK = g.input(DECODER_IO.pastKey(i), 'float', ['batch', h, 'past', d]); // [B, h, past, d]
     const pastV = g.input(DECODER_IO.pastValue(i), 'float', ['batch', h, 'past', d]); // [B, h, past, d]
-    const crossK = g.input(CROSS_KV_IO.key(i), 'float', ['cross_batch', h, d, 'patches']); // [Bc, h, d, P]
+    const crossK = g.input(CROSS_KV_IO.key(i), 'float', crossKeyDims(cfg, keys, 'cross_batch')); // [Bc, h, d, P] or [Bc, h, P, d]
     const crossV = g.input(CROSS_KV_IO.value(i), 'float', ['cross_batch', h, 'patches', d]); // [Bc, h, P, d]
 
     const selfIn = rmsNorm(g, hidden, w.tensor(n.selfNorm), eps);
@@ -75,7 +82,7 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextConfig, w: GraphWeig
 
     const crossIn = rmsNorm(g, hidden, w.tensor(n.crossNorm), eps);
     const cq = splitHeads(g, linear(g, crossIn, w.linear(n.crossQuery)), h, d); // [B, h, T, d]
-    const crossCtx = mergeHeads(g, attention(g, cq, crossK, crossV, crossBias), h, d);
+    const crossCtx = mergeHeads(g, attention(g, cq, crossK, crossV, crossBias, keys), h, d);
     hidden = g.op('Add', [hidden, linear(g, crossCtx, w.linear(n.crossOutput))], {}, `dec${i}_cross_out`);
 
     const mlpIn = rmsNorm(g, hidden, w.tensor(n.mlpNorm), eps);

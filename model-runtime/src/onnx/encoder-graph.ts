@@ -36,7 +36,7 @@ export function buildEncoderGraph(g: GraphBuilder, cfg: VisionConfig, w: GraphWe
     const context = fusedAttention ? fusedSelfAttention(g, q, k, v, h) : explicitSelfAttention(g, q, k, v, h, d); // [B, P, h*d]
     hidden = g.op('Add', [hidden, linear(g, context, w.linear(n.output))], {}, `enc${i}_attn_out`);
     const mlpIn = rmsNorm(g, hidden, w.tensor(n.preMlpNorm), cfg.layerNormEps);
-    hidden = g.op('Add', [hidden, gatedMlp(g, mlpIn, w.fusedLinear([n.wi0, n.wi1]), w.linear(n.wo), cfg.dFf, cfg.denseActFn)], {}, `enc${i}_out`);
+    hidden = g.op('Add', [hidden, gatedMlp(g, mlpIn, [w.linear(n.wi0), w.linear(n.wi1)], w.linear(n.wo), cfg.dFf, cfg.denseActFn)], {}, `enc${i}_out`);
   }
   const out = rmsNorm(g, hidden, w.tensor(visionNames.finalNorm), cfg.layerNormEps);
   g.output(out, ENCODER_IO.output, 'float', ['batch', 'patches', H]);

@@ -10,7 +10,7 @@ import type { GraphWeights } from './layers';
 import { WeightStore, type GraphVariant } from './weight-store';
 
 /** Bump when the graphs change so stale caches are rebuilt. */
-const GRAPH_FORMAT_VERSION = 6;
+const GRAPH_FORMAT_VERSION = 8;
 const OPSET = 20;
 const SAMPLE_CHUNKS = 64;
 const SAMPLE_BYTES = 64 * 1024;
@@ -80,7 +80,9 @@ export function ensureGraphs(ckpt: Checkpoint, variant: GraphVariant, cacheDir =
   fs.mkdirSync(staging, { recursive: true });
   try {
     const weights = new WeightStore(staging, ckpt, variant);
+    // CPU graphs use onnxruntime's CPU-tuned contrib ops; portable ones only what GPU providers run.
     const fusedAttention = variant.kind === 'int8' || !variant.portable;
+    const keys = fusedAttention ? 'rows' : 'transposed';
     const build = (name: string, fill: (g: GraphBuilder, w: GraphWeights) => void) => {
       const g = new GraphBuilder(name);
       fill(g, weights.bind(g));
@@ -88,8 +90,8 @@ export function ensureGraphs(ckpt: Checkpoint, variant: GraphVariant, cacheDir =
     };
     try {
       build('encoder', (g, w) => buildEncoderGraph(g, ckpt.config.vision, w, fusedAttention));
-      build('cross_kv', (g, w) => buildCrossKvGraph(g, ckpt.config.text, ckpt.config.vision.hiddenSize, w));
-      build('decoder', (g, w) => buildDecoderGraph(g, ckpt.config.text, w, fusedAttention));
+      build('cross_kv', (g, w) => buildCrossKvGraph(g, ckpt.config.text, ckpt.config.vision.hiddenSize, w, keys));
+      build('decoder', (g, w) => buildDecoderGraph(g, ckpt.config.text, w, fusedAttention, keys));
     } finally {
       weights.close();
     }
