@@ -8,28 +8,17 @@
  * usage: int8_accuracy.ts --model DIR --image PNG --cache-dir DIR [--patches 1024] [--tokens 32] [--threads N]
  */
 import { parseArgs } from 'node:util';
-import { argmax } from '../model-runtime/src/generation/logits';
+import { argmax, topK } from '../model-runtime/src/generation/logits';
 import { Pix2StructModel } from '../model-runtime/src/model';
 import { decodeImage } from '../model-runtime/src/preprocess/decode-image';
 import { preprocessImage } from '../model-runtime/src/preprocess/index';
+import { relativeError } from '../model-runtime/src/runtime/precision';
 
 const CONFIDENT_MARGIN = 1.0;
 
-function relativeError(got: Float32Array, expected: Float32Array): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff += (got[i]! - expected[i]!) ** 2;
-    norm += expected[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
-
 function topTwoMargin(logits: Float32Array): number {
-  const top = argmax(logits);
-  let second = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (i !== top && logits[i]! > second) second = logits[i]!;
-  return logits[top]! - second;
+  const [first, second] = topK(logits, 2).values;
+  return first! - second!;
 }
 
 async function main(): Promise<void> {

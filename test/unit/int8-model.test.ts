@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { argmax, topK } from '../../model-runtime/src/generation/logits';
 import { Pix2StructModel } from '../../model-runtime/src/model';
+import { relativeError } from '../../model-runtime/src/runtime/precision';
 import { IMAGES, MODEL_DIR, modelRef, readReference, referenceInputs, tempDir } from '../helpers/fixture';
 import { writeSafetensors, type RawTensor } from '../helpers/safetensors-writer';
 import { readSafetensorsHeader, readTensorBytes } from '../../model-runtime/src/checkpoint/safetensors';
@@ -19,29 +21,10 @@ const ENCODER_REL_ERROR = 0.05;
 const LOGITS_REL_ERROR = 0.06;
 const CONFIDENT_MARGIN = 0.1;
 
-function relativeError(got: Float32Array, expected: Float32Array): number {
-  assert.equal(got.length, expected.length);
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff += (got[i]! - expected[i]!) ** 2;
-    norm += expected[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
-
-function argmax(a: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < a.length; i++) if (a[i]! > a[best]!) best = i;
-  return best;
-}
-
 /** Top-1 minus top-2. */
 function margin(a: Float32Array): number {
-  const top = argmax(a);
-  let second = -Infinity;
-  for (let i = 0; i < a.length; i++) if (i !== top && a[i]! > second) second = a[i]!;
-  return a[top]! - second;
+  const [first, second] = topK(a, 2).values;
+  return first! - second!;
 }
 
 describe('int8 precision on the fixture model', () => {

@@ -22,19 +22,12 @@ export interface QuantizedRows {
  */
 export type WeightLevels = 127 | 63;
 
-/** Per-output-channel quantisation of a torch Linear weight [out, in]. */
+/** Per-output-channel quantisation of a torch Linear weight [out, in]: its rows, transposed. */
 export function quantizeLinear(weight: Float32Array, out: number, inFeatures: number, levels: WeightLevels): QuantizedLinear {
-  if (weight.length !== out * inFeatures) throw new RangeError(`weight has ${weight.length} values, [${out}, ${inFeatures}] needs ${out * inFeatures}`);
+  const rows = quantizeRows(weight, out, inFeatures, levels); // [out, in]
   const values = new Int8Array(out * inFeatures); // [in, out]
-  const scales = new Float32Array(out); // [out]
-  for (let o = 0; o < out; o++) {
-    const row = weight.subarray(o * inFeatures, (o + 1) * inFeatures); // [in]
-    const scale = rowScale(row, levels);
-    scales[o] = scale;
-    const inverse = scale === 0 ? 0 : 1 / scale;
-    for (let i = 0; i < inFeatures; i++) values[i * out + o] = roundClamp(row[i]! * inverse, levels);
-  }
-  return { values, scales };
+  for (let o = 0; o < out; o++) for (let i = 0; i < inFeatures; i++) values[i * out + o] = rows.values[o * inFeatures + i]!;
+  return { values, scales: rows.scales };
 }
 
 /** Per-row quantisation of an embedding table [rows, width] (each row is read on its own). */

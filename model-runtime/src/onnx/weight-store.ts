@@ -46,8 +46,8 @@ export class WeightStore {
     };
     return {
       tensor: (name) => once(`tensor:${name}`, () => this.floatInitializer(g, name)),
-      linear: (name) => once(`linear:${name}`, () => this.linearInitializer(g, name)),
-      fusedLinear: (names) => once(`fused:${names.join('+')}`, () => this.fusedInitializer(g, names)),
+      linear: (name) => once(`linear:${name}`, () => this.linearInitializer(g, [name])),
+      fusedLinear: (names) => once(`linear:${names.join('+')}`, () => this.linearInitializer(g, names)),
       table: (name) => once(`table:${name}`, () => this.tableInitializer(g, name)),
     };
   }
@@ -62,39 +62,23 @@ export class WeightStore {
     return g.externalWeight(name, entry.shape, this.floatRef(name, entry));
   }
 
-  private linearInitializer(g: GraphBuilder, name: string): LinearWeight {
-    const entry = this.entry(name);
-    if (this.variant.kind === 'fp32') return this.floatLinear(g, g.externalWeight(name, entry.shape, this.floatRef(name, entry)));
-    const [out, inFeatures] = entry.shape as [number, number];
-    const levels = this.variant.levels;
-    const refs = this.derived(`linear:${name}`, () => {
-      const q = quantizing(entry, () => quantizeLinear(readTensorAsFloat32(entry), out, inFeatures, levels));
-      return [q.values, q.scales];
-    });
-    return {
-      kind: 'int8',
-      weight: g.externalWeight(`${name}.int8`, [inFeatures, out], refs[0]!, 'int8'),
-      scale: g.externalWeight(`${name}.scale`, [out], refs[1]!),
-    };
-  }
-
   /**
-   * Several linear layers over the same input as one, their outputs side by side. float32
-   * stacks the checkpoint's weights with a Concat that onnxruntime folds once at load (nothing
-   * is copied on disk); int8 writes the stacked quantised matrix (per-channel scales stack too).
+   * One linear layer, or several over the same input as one with their outputs side by side.
+   * float32 stacks the checkpoint's weights with a Concat that onnxruntime folds once at load
+   * (nothing is copied on disk); int8 writes the stacked quantised matrix (scales stack too).
    */
-  private fusedInitializer(g: GraphBuilder, names: readonly string[]): LinearWeight {
+  private linearInitializer(g: GraphBuilder, names: readonly string[]): LinearWeight {
     const entries = names.map((n) => this.entry(n));
     const inFeatures = entries[0]!.shape[1]!;
     if (entries.some((e) => e.shape[1] !== inFeatures)) throw new Error(`fused linear layers ${names.join(', ')} differ in input size`);
+    if (this.variant.kind === 'fp32') {
+      const parts = names.map((n, i) => g.externalWeight(n, entries[i]!.shape, this.floatRef(n, entries[i]!))); // [out_i, in] each
+      return this.floatLinear(g, parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: 0 }, 'fused_weight')); // [out, in]
+    }
     const outs = entries.map((e) => e.shape[0]!);
     const out = outs.reduce((a, b) => a + b, 0);
-    if (this.variant.kind === 'fp32') {
-      const parts = names.map((n, i) => g.externalWeight(n, entries[i]!.shape, this.floatRef(n, entries[i]!)));
-      return this.floatLinear(g, g.op('Concat', parts, { axis: 0 }, 'fused_weight')); // [out, in]
-    }
     const levels = this.variant.levels;
-    const refs = this.derived(`fused:${names.join('+')}`, () => {
+    const refs = this.derived(`linear:${names.join('+')}`, () => {
       const values = new Int8Array(inFeatures * out); // [in, out]
       const scales = new Float32Array(out); // [out]
       let column = 0;
@@ -106,10 +90,11 @@ export class WeightStore {
       });
       return [values, scales];
     });
+    const name = names.length === 1 ? names[0]! : `${names[0]}.fused`;
     return {
       kind: 'int8',
-      weight: g.externalWeight(`${names[0]}.fused.int8`, [inFeatures, out], refs[0]!, 'int8'),
-      scale: g.externalWeight(`${names[0]}.fused.scale`, [out], refs[1]!),
+      weight: g.externalWeight(`${name}.int8`, [inFeatures, out], refs[0]!, 'int8'),
+      scale: g.externalWeight(`${name}.scale`, [out], refs[1]!),
     };
   }
 

@@ -53,3 +53,15 @@ export function resolveCpuPrecision(choice: PrecisionChoice, cpu: CpuFeatures): 
 function flagLabel(flag: string): string {
   return ({ amx_int8: 'AMX-INT8', avx512_vnni: 'AVX-512 VNNI', avx_vnni: 'AVX-VNNI' } as Record<string, string>)[flag] ?? flag;
 }
+
+/** ‖got − expected‖ / ‖expected‖ over all values: the measure int8's accuracy is stated in. */
+export function relativeError(got: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (got.length !== expected.length) throw new RangeError(`${got.length} values against ${expected.length}`);
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff += (got[i]! - expected[i]!) ** 2;
+    norm += expected[i]! ** 2;
+  }
+  return Math.sqrt(diff / norm);
+}
