@@ -5,6 +5,7 @@ import { after, describe, test } from 'node:test';
 import { loadCheckpoint } from '../../model-runtime/src/checkpoint/checkpoint';
 import { readSafetensorsHeader, readTensorAsFloat32, readTensorBytes } from '../../model-runtime/src/checkpoint/safetensors';
 import { Pix2StructModel } from '../../model-runtime/src/model';
+import { relativeError } from '../../model-runtime/src/runtime/precision';
 import { MODEL_DIR, maxAbsDiff, modelRef, readReference, referenceInputs, tempDir } from '../helpers/fixture';
 import { writeSafetensors, type RawTensor } from '../helpers/safetensors-writer';
 
@@ -46,8 +47,8 @@ function toF16(values: Float32Array): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-async function step0Logits(dir: string): Promise<Float32Array> {
-  const model = await Pix2StructModel.load(dir, { precision: 'fp32', cacheDir: tempDir('graphs') });
+async function step0Logits(dir: string, precision: 'fp32' | 'int8' = 'fp32'): Promise<Float32Array> {
+  const model = await Pix2StructModel.load(dir, { precision, cacheDir: tempDir('graphs') });
   try {
     const encoding = await model.encode(referenceInputs('chart'));
     return await model.decoderFor(encoding).forward([[0]]);
@@ -120,6 +121,9 @@ describe('weight formats', () => {
     // Same network with weights rounded to 8 mantissa bits: close to, not equal to, float32.
     const diff = maxAbsDiff(logits, readReference(modelRef('chart').logits_step0));
     assert.ok(diff > 0 && diff < 0.5, `bf16 step-0 logits differ from float32 by ${diff}`);
+    // int8 quantises the widened weights like any others (6 %: the fixture's int8 bound).
+    const int8 = await step0Logits(dir, 'int8');
+    assert.ok(relativeError(int8, logits) < 0.06, `int8 from bf16 weights: ${relativeError(int8, logits)}`);
   });
 
   test('float16 weights widen within half precision and run', async () => {
