@@ -4,7 +4,7 @@
 record's `references`, returning percentages (0-100) like the original metrics.py:
 
 - cider: CIDEr-D (pycocoevalcap's formula, Java-free PTB-style tokenization) x 100;
-- anls: average of the best 1 - normalised edit distance (lower-cased, 0 above 0.5);
+- anls: average of the best 1 - normalised edit distance (lower-cased; 0 unless the distance is below 0.5);
 - relaxed_accuracy: numbers within 5% of the answer, other answers exactly (case-insensitive);
 - exact_match: the prediction equals one reference exactly;
 - group_accuracy: RefExp, the share of expressions whose top-ranked candidate is the right one;

@@ -19,12 +19,12 @@ from .text_metrics import levenshtein, linear_sum_assignment
 
 
 def anls_pair(target: str, prediction: str, theta: float = 0.5) -> float:
-    """1 - normalised edit distance, or 0 above theta (pix2struct's anls_metric)."""
+    """1 - normalised edit distance when it is below theta, else 0 (DocVQA's ANLS, pix2struct's anls_metric)."""
     longest = max(len(target), len(prediction))
     if longest == 0:
         return 1.0
     distance = levenshtein(target, prediction) / longest
-    return 1.0 - distance if distance <= theta else 0.0
+    return 1.0 - distance if distance < theta else 0.0
 
 
 def to_float(text: str) -> Optional[float]:
