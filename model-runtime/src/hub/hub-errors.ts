@@ -46,15 +46,11 @@ export function httpStatusError(status: number, ctx: RequestContext, cause?: unk
 /** "cannot reach" with a hint that depends on whether a usable copy is already cached. */
 export function unreachableError(ctx: RequestContext, cause: unknown): HubError {
   const cached = findCachedModel(ctx.repoId, { revision: ctx.revision, cacheDir: ctx.cacheDir });
+  // HF_HUB_OFFLINE only helps when there is something cached to use.
   const hint = cached
-    ? `a cached copy exists at ${cached}`
-    : `no complete cached copy of ${ctx.repoId} (revision ${ctx.revision}) exists in ${ctx.cacheDir}`;
-  return new HubError(
-    'unreachable',
-    ctx.repoId,
-    `cannot reach ${ctx.endpoint} (${networkErrorCode(cause) ?? 'network error'}); set HF_HUB_OFFLINE=1 to use cached files — ${hint}`,
-    { cause },
-  );
+    ? `a cached copy exists at ${cached}: set HF_HUB_OFFLINE=1 to use it without asking the Hub`
+    : `and no complete copy of ${ctx.repoId} (revision ${ctx.revision}) is cached in ${ctx.cacheDir}: connect once to download it, or copy a downloaded folder there`;
+  return new HubError('unreachable', ctx.repoId, `cannot reach ${ctx.endpoint} (${networkErrorCode(cause) ?? 'network error'}); ${hint}`, { cause });
 }
 
 export function cancelledError(ctx: RequestContext): AbortError {
