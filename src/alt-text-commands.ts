@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { altTextEdit, candidatePaths, findImageReferences, referenceAt, replaceAltEdit, type ImageReference } from './alt-text';
 import type { DescribeResult } from './protocol';
 
-const IMAGE_FILE = /\.(png|jpe?g|webp|gif|bmp|tiff?)$/i;
+const IMAGE_FILE = /\.(png|jpe?g|webp|gif|bmp|tiff?|avif)$/i;
 const DOCUMENTS: vscode.DocumentSelector = [{ language: 'markdown' }, { language: 'html' }];
 
 /** What a result contributes as alt text: its text, or (a checkpoint without tokenizer) its token ids, as the panel shows them. */

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findCachedModel } from '../model-runtime/src/hub/index';
+import type { OptimumVariant } from '../model-runtime/src/onnx-export/layout';
 
 export type CheckpointState = 'folder' | 'missing-folder' | 'downloaded' | 'not-downloaded';
 
@@ -26,7 +27,8 @@ function isFolderLike(setting: string): boolean {
   return path.isAbsolute(setting) || setting.startsWith('.') || setting.startsWith('~') || setting.includes('\\') || !HUB_ID.test(setting);
 }
 
-export function checkpointStatus(setting: string, options: { cacheDir?: string } = {}): CheckpointStatus {
+/** `onnxVariant`: for a Hub repo holding only an ONNX export, the variant whose files must be cached. */
+export function checkpointStatus(setting: string, options: { cacheDir?: string; onnxVariant?: OptimumVariant } = {}): CheckpointStatus {
   const value = setting.trim();
   let isDir = false;
   try {
@@ -38,7 +40,7 @@ export function checkpointStatus(setting: string, options: { cacheDir?: string }
     const name = path.basename(value.replace(/[\\/]+$/, '')) || value;
     return { setting, name, state: isDir ? 'folder' : 'missing-folder', available: isDir };
   }
-  const cached = findCachedModel(value, { cacheDir: options.cacheDir });
+  const cached = findCachedModel(value, { cacheDir: options.cacheDir, onnxVariant: options.onnxVariant });
   return { setting, name: value, state: cached ? 'downloaded' : 'not-downloaded', available: cached !== null };
 }
 

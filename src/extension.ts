@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AltText } from './alt-text-commands';
 import { captureDisplay, listDisplays } from './capture';
+import { ContinuableRun, type ContinuePrefix } from './continue-run';
 import { providerLibraryDir, registerEnableCuda } from './enable-cuda';
 import { registerFindElement } from './find-element';
 import { ImageKeys } from './image-keys';
@@ -11,7 +12,7 @@ import { resolveModelFolder } from './model-location';
 import { Pix2StructPanel } from './panel';
 import { handlePanelRequest } from './panel-requests';
 import type { Box, DescribeResult, TaskId } from './protocol';
-import { readSettings } from './settings';
+import { readSettings, taskMaxNewTokens } from './settings';
 import { showModelLoaded, showModelRunning, showModelSettled, showModelUnloaded } from './status-item';
 import { taskModels, watchTaskModels } from './task-models';
 import { registerTraining } from './training/register';
@@ -24,6 +25,8 @@ interface RunTarget {
   task: TaskId;
   question?: string;
   box?: Box;
+  /** Continue: generate on from a run its budget stopped. */
+  prefix?: ContinuePrefix;
 }
 
 export function activate(context: vscode.ExtensionContext) {
@@ -35,6 +38,7 @@ export function activate(context: vscode.ExtensionContext) {
   let activeRun: number | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
   const imageKeys = new ImageKeys();
+  const continuable = new ContinuableRun<RunTarget>();
   const altText = new AltText(log);
   context.subscriptions.push(log, status, { dispose: () => void client.dispose() }, altText.register());
 
@@ -71,6 +75,11 @@ export function activate(context: vscode.ExtensionContext) {
       if (handlePanelRequest(m, panel, requestHost)) return;
       if (m.type === 'run' && currentImage) void run({ image: currentImage, task: m.task, question: m.question, box: m.box });
       else if (m.type === 'stop') client.cancel(m.runId);
+      else if (m.type === 'continue') {
+        const next = continuable.continuation(m.runId, (task) => readSettings().models[task], activeRun !== undefined);
+        panel.post('error' in next ? { type: 'reply', requestId: m.requestId, ok: false, error: { message: next.error } } : { type: 'reply', requestId: m.requestId, ok: true });
+        if (!('error' in next)) void run({ ...next.target, prefix: next.prefix });
+      }
       else if (m.type === 'copy') void vscode.env.clipboard.writeText(m.text);
       else if (m.type === 'insert') void altText.insertAtCursor(m.text);
     });
@@ -97,26 +106,30 @@ export function activate(context: vscode.ExtensionContext) {
         question: target.question,
         box: target.box,
         maxPatches: settings.maxPatches,
-        maxNewTokens: settings.maxNewTokens,
+        maxNewTokens: target.prefix?.maxNewTokens ?? settings.maxNewTokens,
+        taskMaxNewTokens: taskMaxNewTokens(target.task, setting),
+        prefixIds: target.prefix?.tokenIds,
         threads: settings.threads,
         executionProvider: settings.executionProvider,
         providerLibraryDir: providerLibraryDir(context),
         precision: settings.precision,
+        onnxVariant: settings.onnxVariant,
       },
       (text, tokenId) => panel.post({ type: 'token', runId: request.id, text, tokenId }),
     );
     activeRun = request.id;
     showModelRunning(status, setting);
-    panel.post({ type: 'runStarted', runId: request.id, task: target.task, model: setting, question: target.question });
+    panel.post({ type: 'runStarted', runId: request.id, task: target.task, model: setting, question: target.question, continues: target.prefix?.runId });
     log.info(`run ${request.id}: ${target.task} ${target.image.fsPath} with ${modelPath}`);
     try {
       const result = await request.done;
       panel.post({ type: 'runFinished', runId: request.id, ok: true, result });
       showModelLoaded(status, setting, result.provider, result.precision);
       altText.remember(target.image.fsPath, result);
+      continuable.finished(request.id, { ...target, prefix: undefined }, setting, result);
       // A Hub checkpoint may have been downloaded for this run.
       panel.post({ type: 'taskModels', models: taskModels() });
-      log.info(`run ${request.id}: ${result.tokenIds.length - 1} tokens; ${JSON.stringify(result.timingsMs)}`);
+      log.info(`run ${request.id}: ${result.tokenIds.length - 1} tokens (stopped by ${result.stoppedBy}); ${JSON.stringify(result.timingsMs)}`);
       return result;
     } catch (err) {
       const error = err as Error & { code?: string };

@@ -1,8 +1,13 @@
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { findCachedModel } from '../model-runtime/src/hub/index';
-import { DEFAULT_MODEL_FOR_TASK, REGISTRY, type Pix2StructTask } from '../model-runtime/src/registry';
+import { findCachedModel, listOnnxVariants } from '../model-runtime/src/hub/index';
+import type { OptimumVariant } from '../model-runtime/src/onnx-export/layout';
+import { folderOnnxVariants, type OnnxVariantInfo } from '../model-runtime/src/onnx-export/variants';
+import { folderFormat } from '../model-runtime/src/open-model';
+import { DEFAULT_MODEL_FOR_TASK, findRegistryEntry, REGISTRY, type Pix2StructTask } from '../model-runtime/src/registry';
 import { resolveModelFolder } from './model-location';
-import { hubCacheDir } from './settings';
+import { decideVariant } from './onnx-variant-choice';
+import { hubCacheDir, onnxVariantSetting } from './settings';
 import type { TaskId } from './protocol';
 
 /** Which setting holds the checkpoint for each panel task, and the registry tasks that fit it. */
@@ -16,8 +21,34 @@ const TASK_SETTINGS: { task: TaskId; setting: string; label: string; fits: Pix2S
 ];
 
 /**
+ * The variants of an ONNX-export checkpoint (folder or Hub id); [] for one with weights. The
+ * registry's checkpoints all have weights, so they cost no request.
+ */
+async function onnxVariantsOf(value: string, log: vscode.LogOutputChannel): Promise<OnnxVariantInfo[]> {
+  if (fs.existsSync(value) && fs.statSync(value).isDirectory()) return folderFormat(value) === 'optimum-onnx' ? folderOnnxVariants(value) : [];
+  if (findRegistryEntry(value)) return [];
+  try {
+    const listing = listOnnxVariants(value, { cacheDir: hubCacheDir() });
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Pix2Struct: listing the files of ${value}` }, () => listing);
+  } catch (err) {
+    // The download that follows reports the same failure, with its remedy.
+    log.warn(`could not list the files of ${value}: ${(err as Error).message}`);
+    return [];
+  }
+}
+
+/** The ONNX variant to use for `value`: null when it has none to choose, undefined when the user cancelled. */
+async function pickOnnxVariant(value: string, log: vscode.LogOutputChannel): Promise<OptimumVariant | null | undefined> {
+  const decision = decideVariant(await onnxVariantsOf(value, log), onnxVariantSetting(), value);
+  if (decision.kind === 'none') return null;
+  if (decision.kind === 'only') return decision.variant;
+  return (await vscode.window.showQuickPick(decision.items, { placeHolder: decision.placeHolder, matchOnDetail: true }))?.variant;
+}
+
+/**
  * Manage Models: pick a task, then a checkpoint for it (registry entries that fit, marked when
- * already in the Hugging Face cache, or a local folder); downloads after asking, then saves it.
+ * already in the Hugging Face cache, or a local folder); for an ONNX export, which of its variants
+ * (saved in pix2struct.onnxVariant); downloads after asking, then saves it.
  */
 export async function manageModels(log: vscode.LogOutputChannel): Promise<void> {
   const config = vscode.workspace.getConfiguration('pix2struct');
@@ -51,7 +82,12 @@ export async function manageModels(log: vscode.LogOutputChannel): Promise<void> 
     if (!id) return;
     value = id.trim();
   }
+  const variant = await pickOnnxVariant(value, log);
+  if (variant === undefined) return;
+  // Saved before resolving, which downloads the variant the setting names.
+  if (variant !== null) await config.update('onnxVariant', variant, vscode.ConfigurationTarget.Global);
   if (!(await resolveModelFolder(value, log))) return;
   await config.update(entry.setting, value, vscode.ConfigurationTarget.Global);
-  void vscode.window.showInformationMessage(`Pix2Struct: ${entry.label} now uses ${value}`);
+  const variantNote = variant ? ` (ONNX variant ${variant}, the pix2struct.onnxVariant setting for every ONNX export)` : '';
+  void vscode.window.showInformationMessage(`Pix2Struct: ${entry.label} now uses ${value}${variantNote}`);
 }

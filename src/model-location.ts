@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { downloadModel, findCachedModel } from '../model-runtime/src/hub/index';
 import { findRegistryEntry } from '../model-runtime/src/registry';
-import { hubCacheDir } from './settings';
+import { hubCacheDir, onnxVariantSetting } from './settings';
 
 /**
  * Turns the modelPath setting into a folder: a folder is used as it is; a Hub id is looked up
@@ -12,7 +12,9 @@ import { hubCacheDir } from './settings';
 export async function resolveModelFolder(setting: string, log: vscode.LogOutputChannel): Promise<string | undefined> {
   if (fs.existsSync(setting) && fs.statSync(setting).isDirectory()) return setting;
   const cacheDir = hubCacheDir();
-  const cached = findCachedModel(setting, { cacheDir });
+  // For a repo holding only an ONNX export, the variant the user chose is what must be cached or fetched.
+  const onnxVariant = onnxVariantSetting();
+  const cached = findCachedModel(setting, { cacheDir, onnxVariant });
   if (cached) return cached;
   const size = findRegistryEntry(setting)?.downloadBytes;
   const choice = await vscode.window.showInformationMessage(
@@ -29,6 +31,7 @@ export async function resolveModelFolder(setting: string, log: vscode.LogOutputC
       let reported = 0;
       const folder = await downloadModel(setting, {
         cacheDir,
+        onnxVariant,
         signal: controller.signal,
         onProgress: ({ file, bytes, total }) => {
           const percent = total > 0 ? (100 * bytes) / total : 0;

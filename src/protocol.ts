@@ -8,6 +8,7 @@ import { parseFindFromWebview, type FindElementRequest, type FindElementResult, 
 
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 export type PrecisionSetting = 'auto' | 'fp32' | 'int8';
+export type OnnxVariantSetting = 'default' | 'quantized' | 'fp16';
 
 /** The precision the model ran in (fp32, int8; fp16 for some ONNX exports) and why. */
 export interface PrecisionInfo {
@@ -54,6 +55,10 @@ export interface DescribeResult {
   timingsMs: { load: number; preprocess: number; encoder: number; decoder: number };
   provider: string;
   precision: PrecisionInfo;
+  /** eos: the model finished; budget: maxNewTokens ran out first and the answer can be continued. */
+  stoppedBy: 'eos' | 'budget';
+  /** The budget this run had (new tokens; a continuation's are counted after its prefix). */
+  maxNewTokens: number;
 }
 
 // ---- host <-> inference worker -------------------------------------------------------
@@ -69,13 +74,20 @@ export interface DescribeRequest {
   /** Widget captioning: drawn on the screenshot before it is encoded. */
   box?: Box;
   maxPatches?: number;
+  /** The user's budget; without it the checkpoint's generation_config.json, else taskMaxNewTokens. */
   maxNewTokens?: number;
+  /** The task's budget (registry), for checkpoints that set none. */
+  taskMaxNewTokens?: number;
+  /** Continue: the ids a run stopped by its budget returned, fed to the decoder before generating on. */
+  prefixIds?: number[];
   threads?: number;
   executionProvider?: ExecutionProviderSetting;
   /** Where "Enable CUDA" installed provider libraries (SessionOptions.providerLibraryDir). */
   providerLibraryDir?: string;
   precision?: PrecisionSetting;
   graphCacheDir?: string;
+  /** Which graphs of an ONNX-export folder to run (pix2struct.onnxVariant); folders with weights ignore it. */
+  onnxVariant?: OnnxVariantSetting;
 }
 
 /** `shutdown`: cancel everything, release the model and let the thread end on its own. */
@@ -117,7 +129,8 @@ export type ToWebview =
   | { type: 'image'; image: ShownImage }
   /** Asks the user to draw a box on the image for `task`. */
   | { type: 'drawBox'; task: TaskId }
-  | { type: 'runStarted'; runId: number; task: TaskId; model: string; question?: string }
+  /** `continues`: the run whose text this one extends in place (Continue after the budget ran out). */
+  | { type: 'runStarted'; runId: number; task: TaskId; model: string; question?: string; continues?: number }
   | { type: 'token'; runId: number; text: string | null; tokenId: number }
   | { type: 'runFinished'; runId: number; ok: true; result: DescribeResult }
   | { type: 'runFinished'; runId: number; ok: false; error: ErrorInfo }
@@ -125,7 +138,7 @@ export type ToWebview =
   | { type: 'taskModels'; models: TaskModelInfo[] }
   /** Asks the user to draw the rectangle to crop the current image to (after a capture). */
   | { type: 'startCrop' }
-  /** The one reply to a panel request that carries a requestId (crop, insertAltText). */
+  /** The one reply to a panel request that carries a requestId (crop, insertAltText, continue). */
   | { type: 'reply'; requestId: number; ok: true; message?: string }
   | { type: 'reply'; requestId: number; ok: false; error: ErrorInfo }
   | FindToWebview;
@@ -142,6 +155,8 @@ export type FromWebview =
   | { type: 'insertAltText'; requestId: number; imageKey: string; text: string }
   /** The user re-opened a history entry: its image becomes the one Run acts on. */
   | { type: 'selectImage'; imageKey: string }
+  /** Generate another budget's worth after run `runId`, which its budget stopped. */
+  | { type: 'continue'; requestId: number; runId: number }
   | FindFromWebview;
 
 const MAX_TEXT = 10_000;
@@ -155,7 +170,7 @@ const isRequestId = (v: unknown): v is number => Number.isSafeInteger(v) && (v a
  * `{ ok: false }` reply; undefined when the message is not such a request or has no usable id.
  */
 export function rejectedRequestId(raw: unknown): number | undefined {
-  if (!isObject(raw) || (raw.type !== 'crop' && raw.type !== 'insertAltText')) return undefined;
+  if (!isObject(raw) || (raw.type !== 'crop' && raw.type !== 'insertAltText' && raw.type !== 'continue')) return undefined;
   return isRequestId(raw.requestId) ? raw.requestId : undefined;
 }
 
@@ -201,6 +216,8 @@ export function parseFromWebview(raw: unknown): FromWebview | null {
         : null;
     case 'selectImage':
       return isImageKey(raw.imageKey) ? { type: 'selectImage', imageKey: raw.imageKey } : null;
+    case 'continue':
+      return isRequestId(raw.requestId) && isRequestId(raw.runId) ? { type: 'continue', requestId: raw.requestId, runId: raw.runId } : null;
     default:
       return parseFindFromWebview(raw);
   }

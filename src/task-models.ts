@@ -5,9 +5,9 @@ import { hubCacheDir, readSettings } from './settings';
 
 /** Per task: the checkpoint its setting names and whether it is on this machine. */
 export function taskModels(): TaskModelInfo[] {
-  const { models } = readSettings();
+  const { models, onnxVariant } = readSettings();
   return TASK_IDS.map((task) => {
-    const s = checkpointStatus(models[task], { cacheDir: hubCacheDir() });
+    const s = checkpointStatus(models[task], { cacheDir: hubCacheDir(), onnxVariant });
     return { task, model: s.setting, name: s.name, state: s.state, available: s.available };
   });
 }

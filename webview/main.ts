@@ -4,6 +4,7 @@
  */
 import type { Box, DescribeResult, FromWebview, TaskId, TaskModelInfo, ToWebview } from '../src/protocol';
 import { enableBoxDrawing } from './box-drawing';
+import { createContinueBar } from './continue-bar';
 import { createCropMode } from './crop-mode';
 import { initFindElement } from './find-element';
 import { createHistory, type HistoryEntry } from './history';
@@ -140,6 +141,9 @@ document.getElementById('app')!.append(
   el('details', { open: true }, el('summary', { textContent: 'History' }), historyList),
   announce,
 );
+// Under the timing line: "Stopped at N tokens (the budget) — Continue" when the budget cut a result short.
+const continueBar = createContinueBar((stoppedRun) => request((requestId) => ({ type: 'continue', requestId, runId: stoppedRun })).then((r) => r.error));
+meta.after(continueBar.element);
 const find = initFindElement({ image, stage: image.parentElement!, task, runButton, stopButton, meta, results: structured.parentElement! }, (m) => vscode.postMessage(m));
 
 const STATE_WORDS: Record<TaskModelInfo['state'], string> = {
@@ -252,6 +256,7 @@ function reopen(entry: HistoryEntry): void {
   resultImage = img;
   if (entry.imageKey) vscode.postMessage({ type: 'selectImage', imageKey: entry.imageKey });
   setTask(entry.task, false);
+  continueBar.hide(); // only the latest result can be continued
   if (entry.question) question.value = entry.question;
   lastText = entry.text;
   output.textContent = entry.text;
@@ -292,13 +297,16 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'drawBox':
       setTask(m.task);
       break;
-    case 'runStarted':
+    case 'runStarted': {
+      // A continuation of the result on screen extends its text in place.
+      const continuing = m.continues !== undefined && m.continues === runId;
       runId = m.runId;
+      continueBar.hide();
       // A run started by a command shows its task in the picker, so Run repeats what is on screen.
       if (task.value !== m.task) setTask(m.task, false);
       if (m.task === 'ask' && m.question !== undefined) question.value = m.question;
       running = { task: m.task, question: m.question, image: shown };
-      output.textContent = '';
+      if (!continuing) output.textContent = '';
       output.dataset.state = 'running';
       // Streamed tokens rewrite the output many times a second: announce the result once, at the end.
       output.setAttribute('aria-busy', 'true');
@@ -310,6 +318,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       stopButton.disabled = false;
       runButton.disabled = true;
       break;
+    }
     case 'token':
       if (m.runId !== runId) break;
       // Without a tokenizer the ids are all there is to show.
@@ -332,6 +341,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
         }
         showStructured(m.result);
         announce.textContent = `Result: ${lastText}`;
+        if (m.result.stoppedBy === 'budget') continueBar.show(m.runId, m.result.tokenIds.length - 1);
       } else {
         meta.textContent = m.error.code === 'ABORTED' ? 'Stopped.' : `Error: ${m.error.message}`;
         announce.textContent = meta.textContent;

@@ -1,4 +1,4 @@
-import { downloadModel, listCachedModels, type CachedModel } from '../src/hub/index';
+import { downloadModel, listCachedModels, type CachedModel, type DownloadModelOptions } from '../src/hub/index';
 import { REGISTRY } from '../src/registry';
 
 const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
@@ -35,7 +35,7 @@ export function modelsCommand(json: boolean, cacheDir?: string): void {
 }
 
 /** `pix2struct download ID`: into the standard Hugging Face cache; progress on stderr. */
-export async function downloadCommand(repoId: string, options: { revision?: string; cacheDir?: string }): Promise<void> {
+export async function downloadCommand(repoId: string, options: Pick<DownloadModelOptions, 'revision' | 'cacheDir' | 'onnxVariant' | 'onnxDecoder'>): Promise<void> {
   let lastFile = '';
   let lastReport = 0;
   const controller = new AbortController();

@@ -1,38 +1,59 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { readBatchInput, runBatch } from './batch-command';
+import { batchSummary, readBatchInput, runBatch } from './batch-command';
 import { downloadCommand, modelsCommand } from './hub-commands';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint';
 import { Pix2StructError, UsageError } from '../src/errors';
 import type { PreprocessorConfig } from '../src/checkpoint/config';
+import { CONFIG_LIMITS } from '../src/checkpoint/config-limits';
 import { openModel } from '../src/open-model';
+import { resolveMaxNewTokens } from '../src/generation/budget';
+import { DEFAULT_MAX_NEW_TOKENS } from '../src/registry';
+import { decodeImage } from '../src/preprocess/decode-image';
 import { preprocessImage } from '../src/preprocess/index';
+import type { RgbImage } from '../src/preprocess/rgb-image';
+import { DECODER_CHOICES, OPTIMUM_VARIANTS, type DecoderChoice, type OptimumVariant } from '../src/onnx-export/layout';
 import { EXECUTION_PROVIDER_CHOICES, type ExecutionProviderChoice } from '../src/runtime/execution-providers';
 import { PRECISION_CHOICES, type PrecisionChoice } from '../src/runtime/precision';
+import { missingHeaderMessage, registryEntryForFolder } from '../src/tasks/vqa-input';
 import { Pix2StructTokenizer } from '../src/tokenizer';
 
 const USAGE = `usage:
   pix2struct generate --model DIR --image PATH [--text Q] [--max-patches N] [--num-beams K]
                       [--max-new-tokens N] [--eos-token-id ID] [--threads N] [--cache-dir DIR]
                       [--execution-provider auto|cpu|cuda|dml|coreml|webgpu]
-                      [--precision auto|fp32|int8] --json
+                      [--precision auto|fp32|int8] [--onnx-variant default|quantized|fp16]
+                      [--onnx-decoder auto|merged|split] --json
   pix2struct preprocess --model DIR --image PATH [--text Q] [--max-patches N] --out FILE
   pix2struct batch --model DIR --input FOLDER|FILE.jsonl [--out FILE.jsonl] [--batch-size N]
                    [--max-patches N] [--max-new-tokens N] [--threads N] [--cache-dir DIR]
                    [--precision auto|fp32|int8]
-(--precision: int8 quantises the linear layers' weights; auto picks int8 on CPUs with VNNI or
-AMX. ONNX exports run in their own precision. preprocess accepts and ignores it.)
   pix2struct models [--json] [--hub-cache DIR]
-  pix2struct download ID [--revision REV] [--hub-cache DIR]
-(Hub: HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE are honoured.)`;
+  pix2struct download ID [--revision REV] [--hub-cache DIR] [--onnx-variant V] [--onnx-decoder D]
+--text: the question (or prompt) a VQA checkpoint reads above the image; they require it.
+--max-new-tokens: default the checkpoint's generation_config.json, else its task's budget
+  (512 for UI parses and tables, 64 for captions, 32 for answers, 128 when unknown).
+--precision: int8 quantises the linear layers' weights; auto picks int8 on CPUs with VNNI or AMX.
+  ONNX exports run in their own precision; preprocess accepts and ignores it.
+--onnx-variant / --onnx-decoder: which graphs of an ONNX export to run, or to download from a repo
+  that holds only an export; default: the float32 graphs, merged decoder where there is one.
+batch needs a checkpoint with weights; it exits 1 when any input failed (after the rest).
+Images over PIX2STRUCT_MAX_MEGAPIXELS (default: Pillow's limit, lower for formats that decode
+  whole) are refused from their header. Hub: HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN and
+  HF_HUB_OFFLINE are honoured.`;
 
 type Flags = Record<string, string | boolean | undefined>;
+
+// Flags that size allocations get the same bounds as the config values they override (config-limits.ts).
+const FLAG_LIMITS: Readonly<Record<string, number>> = { 'max-patches': CONFIG_LIMITS.maxPatches, 'max-new-tokens': CONFIG_LIMITS.newTokens, 'num-beams': CONFIG_LIMITS.beams };
 
 function positiveInt(flags: Flags, name: string): number | undefined {
   const raw = flags[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (typeof raw !== 'string' || !/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got "${raw}"`);
+  const max = FLAG_LIMITS[name];
+  if (max !== undefined && n > max) throw new UsageError(`--${name} is ${n}, more than ${max}, the most this runtime accepts`);
   return n;
 }
 
@@ -50,6 +71,15 @@ function executionProvider(flags: Flags): ExecutionProviderChoice | undefined {
     throw new UsageError(`--execution-provider must be one of ${EXECUTION_PROVIDER_CHOICES.join(', ')}, got "${raw}"`);
   }
   return raw as ExecutionProviderChoice;
+}
+
+/** --onnx-variant and --onnx-decoder: which graphs of an ONNX export (ignored for weights). */
+function onnxChoice(flags: Flags): { variant?: OptimumVariant; decoder?: DecoderChoice } {
+  const variant = flags['onnx-variant'];
+  const decoder = flags['onnx-decoder'];
+  if (variant !== undefined && !OPTIMUM_VARIANTS.includes(variant as OptimumVariant)) throw new UsageError(`--onnx-variant must be one of ${OPTIMUM_VARIANTS.join(', ')}, got "${variant}"`);
+  if (decoder !== undefined && !DECODER_CHOICES.includes(decoder as DecoderChoice)) throw new UsageError(`--onnx-decoder must be one of ${DECODER_CHOICES.join(', ')}, got "${decoder}"`);
+  return { variant: variant as OptimumVariant | undefined, decoder: decoder as DecoderChoice | undefined };
 }
 
 function precision(flags: Flags): PrecisionChoice | undefined {
@@ -84,11 +114,11 @@ function parse(argv: string[], options: Record<string, { type: 'string' | 'boole
 }
 
 /** Preprocesses --image for a model's preprocessor config, rendering --text as the VQA header. */
-async function prepareImage(flags: Flags, preprocessor: PreprocessorConfig, isVqa: boolean) {
+async function prepareImage(flags: Flags, preprocessor: PreprocessorConfig, source: string | RgbImage = required(flags, 'image')) {
   const text = flags.text as string | undefined;
-  if (isVqa && text === undefined) throw new UsageError('this is a VQA checkpoint: pass the question with --text');
+  if (preprocessor.isVqa && text === undefined) throw new UsageError(missingHeaderMessage(registryEntryForFolder(required(flags, 'model')), '--text'));
   const started = performance.now();
-  const image = await preprocessImage(required(flags, 'image'), preprocessor, { maxPatches: positiveInt(flags, 'max-patches'), headerText: text });
+  const image = await preprocessImage(source, preprocessor, { maxPatches: positiveInt(flags, 'max-patches'), headerText: text });
   return { image, preprocessMs: performance.now() - started };
 }
 
@@ -99,23 +129,33 @@ async function generateCommand(argv: string[]): Promise<void> {
     'max-new-tokens': { type: 'string' },
     'eos-token-id': { type: 'string' },
     'execution-provider': { type: 'string' },
+    'onnx-variant': { type: 'string' },
+    'onnx-decoder': { type: 'string' },
     json: { type: 'boolean' },
   });
   if (!flags.json) throw new UsageError('generate prints JSON only: pass --json');
   const dir = required(flags, 'model');
   required(flags, 'image');
+  for (const name of Object.keys(FLAG_LIMITS)) positiveInt(flags, name); // refused before the model loads, not seconds later
   const provider = executionProvider(flags);
+  const onnx = onnxChoice(flags);
+  // The image is decoded before the model loads, so that a bad file costs no model load.
+  const decodeStarted = performance.now();
+  const pixels = await decodeImage(required(flags, 'image'));
+  const decodeMs = performance.now() - decodeStarted;
   const model = await openModel(dir, {
+    ...onnx,
     threads: positiveInt(flags, 'threads'),
     cacheDir: flags['cache-dir'] as string | undefined,
     executionProvider: provider,
     precision: precision(flags),
   });
   try {
-    const { image, preprocessMs } = await prepareImage(flags, model.preprocessor, model.config.isVqa);
+    const { image, preprocessMs } = await prepareImage(flags, model.preprocessor, pixels);
     const result = await model.run(image, {
       numBeams: positiveInt(flags, 'num-beams'),
-      maxNewTokens: positiveInt(flags, 'max-new-tokens'),
+      // Without --max-new-tokens or a budget in generation_config.json: the task's, known from the Hub id.
+      maxNewTokens: resolveMaxNewTokens(model.generation, positiveInt(flags, 'max-new-tokens'), registryEntryForFolder(dir)?.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS),
       eosTokenId: nonNegativeInt(flags, 'eos-token-id'),
     });
     const text = model.tokenizerFile ? Pix2StructTokenizer.load(model.tokenizerFile).decode(result.tokenIds) : null;
@@ -124,7 +164,8 @@ async function generateCommand(argv: string[]): Promise<void> {
       text,
       steps: result.steps?.map((s) => ({ ids: s.ids, logits: s.values })) ?? null,
       sequence_score: result.sequenceScore,
-      timings_ms: { preprocess: preprocessMs, encoder: result.encodeMs, decoder: result.decodeMs },
+      stopped_by: result.stoppedBy,
+      timings_ms: { preprocess: decodeMs + preprocessMs, encoder: result.encodeMs, decoder: result.decodeMs },
       execution_provider: { used: model.provider.used, skipped: model.provider.skipped },
       precision: { used: model.precision.used, reason: model.precision.reason },
     };
@@ -139,14 +180,14 @@ async function preprocessCommand(argv: string[]): Promise<void> {
   precision(flags); // validated for uniform scripts; preprocessing does not depend on it
   const out = required(flags, 'out');
   const checkpoint = loadCheckpoint(required(flags, 'model'));
-  const { image } = await prepareImage(flags, checkpoint.preprocessor, checkpoint.config.isVqa);
+  const { image } = await prepareImage(flags, checkpoint.preprocessor);
   const asBytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength); // little-endian hosts only
   fs.writeFileSync(out, asBytes(image.flattenedPatches));
   fs.writeFileSync(`${out}.mask`, asBytes(image.attentionMask));
   process.stdout.write(`${JSON.stringify({ rows: image.rows, cols: image.cols, num_patches: image.numPatches })}\n`);
 }
 
-async function batchCommand(argv: string[]): Promise<void> {
+async function batchCommand(argv: string[]): Promise<number> {
   const flags = parse(argv, {
     model: { type: 'string' },
     input: { type: 'string' },
@@ -170,7 +211,8 @@ async function batchCommand(argv: string[]): Promise<void> {
       cacheDir: flags['cache-dir'] as string | undefined,
       precision: precision(flags),
     });
-    if (outFile) process.stderr.write(`pix2struct: ${ok} described, ${failed} failed -> ${outFile}\n`);
+    process.stderr.write(`${batchSummary(ok, failed, outFile)}\n`);
+    return failed > 0 ? 1 : 0; // the others were all described first
   } finally {
     if (fd !== null) fs.closeSync(fd);
   }
@@ -181,15 +223,16 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'generate') await generateCommand(rest);
     else if (command === 'preprocess') await preprocessCommand(rest);
-    else if (command === 'batch') await batchCommand(rest);
+    else if (command === 'batch') return await batchCommand(rest);
     else if (command === 'models') {
       const flags = parse(rest, { json: { type: 'boolean' }, 'hub-cache': { type: 'string' } });
       modelsCommand(flags.json === true, flags['hub-cache'] as string | undefined);
     } else if (command === 'download') {
       const [id, ...more] = rest;
       if (!id || id.startsWith('-')) throw new UsageError('download needs a model id, e.g. pix2struct download google/pix2struct-screen2words-base');
-      const flags = parse(more, { revision: { type: 'string' }, 'hub-cache': { type: 'string' } });
-      await downloadCommand(id, { revision: flags.revision as string | undefined, cacheDir: flags['hub-cache'] as string | undefined });
+      const flags = parse(more, { revision: { type: 'string' }, 'hub-cache': { type: 'string' }, 'onnx-variant': { type: 'string' }, 'onnx-decoder': { type: 'string' } });
+      const { variant, decoder } = onnxChoice(flags);
+      await downloadCommand(id, { revision: flags.revision as string | undefined, cacheDir: flags['hub-cache'] as string | undefined, onnxVariant: variant, onnxDecoder: decoder });
     }
     else if (command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(`${USAGE}\n`);

@@ -36,8 +36,9 @@ export class CheckpointError extends Pix2StructError {
   }
 }
 
+/** A config file is missing, not JSON, or holds a value the runtime refuses; `key` names that value where there is one. */
 export class ConfigError extends Pix2StructError {
-  constructor(readonly file: string, message: string) {
+  constructor(readonly file: string, message: string, readonly key?: string) {
     super('CONFIG_INVALID', `${file}: ${message}`);
   }
 }

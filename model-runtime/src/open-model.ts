@@ -4,9 +4,9 @@ import { loadCheckpoint } from './checkpoint/checkpoint';
 import { WEIGHT_FORMATS } from './checkpoint/weight-formats';
 import type { GenerationDefaults, Pix2StructConfig, PreprocessorConfig } from './checkpoint/config';
 import type { GenerateOptions, GenerateResult } from './generation/generate';
-import { Pix2StructModel, type LoadOptions } from './model';
-import { findOptimumLayout } from './onnx-export/layout';
-import { OptimumPix2StructModel } from './onnx-export/optimum-model';
+import { Pix2StructModel } from './model';
+import { exportFolderFiles, hasOnnxGraphs } from './onnx-export/export-files';
+import { OptimumPix2StructModel, type OptimumLoadOptions } from './onnx-export/optimum-model';
 import type { PreprocessedImage } from './preprocess/patches';
 import type { ProviderReport } from './runtime/execution-providers';
 import type { PrecisionReport } from './runtime/precision';
@@ -25,15 +25,14 @@ export interface InferenceModel {
   release(): Promise<void>;
 }
 
-/** A Hugging Face folder with weights builds our own graphs; one with only an optimum ONNX export runs that. */
+/**
+ * A Hugging Face folder with weights builds our own graphs; one with only an optimum ONNX export
+ * runs that. Any .onnx graph makes it an export, so that an incomplete one or a missing variant is
+ * reported as such (with the variants there are) rather than as missing weights.
+ */
 export function folderFormat(dir: string): InferenceModel['format'] {
   if (WEIGHT_FORMATS.some((f) => fs.existsSync(path.join(dir, f.single)) || fs.existsSync(path.join(dir, f.index)))) return 'weights';
-  try {
-    findOptimumLayout(dir);
-    return 'optimum-onnx';
-  } catch {
-    return 'weights'; // loadCheckpoint then reports what is missing
-  }
+  return hasOnnxGraphs(exportFolderFiles(dir)) ? 'optimum-onnx' : 'weights'; // loadCheckpoint then reports what is missing
 }
 
 /** Both model classes encode then generate the same way; only their encoding types differ. */
@@ -56,7 +55,8 @@ async function encodeThenGenerate<E>(
   }
 }
 
-export async function openModel(dir: string, options: LoadOptions = {}): Promise<InferenceModel> {
+/** `variant` and `decoder` pick an ONNX export's graphs; folders with weights ignore them. */
+export async function openModel(dir: string, options: OptimumLoadOptions = {}): Promise<InferenceModel> {
   if (folderFormat(dir) === 'optimum-onnx') {
     const m = await OptimumPix2StructModel.load(dir, options);
     return {
@@ -71,7 +71,8 @@ export async function openModel(dir: string, options: LoadOptions = {}): Promise
       release: () => m.release(),
     };
   }
-  const m = await Pix2StructModel.load(loadCheckpoint(dir).dir, options);
+  const { variant: _variant, decoder: _decoder, ...loadOptions } = options;
+  const m = await Pix2StructModel.load(loadCheckpoint(dir).dir, loadOptions);
   return {
     format: 'weights',
     config: m.config,

@@ -39,6 +39,35 @@ export interface RegistryEntry {
   description: string;
   /** Not published by Google. */
   community?: boolean;
+  /** New tokens a run may take unless the user or generation_config.json says otherwise. */
+  maxNewTokens: number;
+}
+
+/**
+ * Token budgets by what the output is. Tables and HTML parses run to hundreds of tokens (DePlot's
+ * model card generates with max_new_tokens=512; a phone screen's parse is several hundred);
+ * captions, summaries and answers end within a few dozen, so a runaway repetition stops early.
+ */
+export const MAX_NEW_TOKENS_BY_OUTPUT: Readonly<Record<OutputKind, number>> = {
+  html: 512,
+  table: 512,
+  caption: 64,
+  answer: 32,
+  option: 32,
+  'true-false': 4,
+};
+
+/** Tasks whose outputs run longer than their kind's: Chart-to-Text summaries are paragraphs. */
+const MAX_NEW_TOKENS_BY_TASK: Readonly<Partial<Record<Pix2StructTask, number>>> = {
+  'chart-summary': 256,
+};
+
+/** The budget where the output kind is unknown (a folder the registry does not know). */
+export const DEFAULT_MAX_NEW_TOKENS = 128;
+
+/** The default token budget of a task and output kind. */
+export function maxNewTokensFor(task: Pix2StructTask, output: OutputKind): number {
+  return MAX_NEW_TOKENS_BY_TASK[task] ?? MAX_NEW_TOKENS_BY_OUTPUT[output];
 }
 
 const SIZES: Record<ModelSize, { parameters: number; downloadBytes: number; maxPatches: number }> = {
@@ -59,6 +88,7 @@ function entry(id: string, size: ModelSize, task: Pix2StructTask, output: Output
     output,
     family: id.includes('matcha') ? 'matcha' : id.includes('deplot') ? 'deplot' : 'pix2struct',
     description,
+    maxNewTokens: maxNewTokensFor(task, output),
     ...extra,
   };
 }

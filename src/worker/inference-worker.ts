@@ -4,6 +4,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { Pix2StructError } from '../../model-runtime/src/errors';
+import { resolveMaxNewTokens } from '../../model-runtime/src/generation/budget';
+import { DEFAULT_MAX_NEW_TOKENS } from '../../model-runtime/src/registry';
 import { openModel, type InferenceModel } from '../../model-runtime/src/open-model';
 import { preprocessImage } from '../../model-runtime/src/preprocess/index';
 import { Pix2StructTokenizer } from '../../model-runtime/src/tokenizer';
@@ -23,12 +25,12 @@ let queue: Promise<void> = Promise.resolve();
 const send = (message: FromWorker) => port.postMessage(message);
 
 async function modelFor(req: DescribeRequest) {
-  const key = JSON.stringify([req.modelPath, req.threads, req.executionProvider, req.providerLibraryDir, req.precision, req.graphCacheDir]);
+  const key = JSON.stringify([req.modelPath, req.threads, req.executionProvider, req.providerLibraryDir, req.precision, req.graphCacheDir, req.onnxVariant]);
   if (loaded?.key === key) return { ...loaded, loadMs: 0 };
   await loaded?.model.release();
   loaded = null;
   const start = performance.now();
-  const model = await openModel(req.modelPath, { threads: req.threads, executionProvider: req.executionProvider, providerLibraryDir: req.providerLibraryDir, precision: req.precision, cacheDir: req.graphCacheDir });
+  const model = await openModel(req.modelPath, { threads: req.threads, executionProvider: req.executionProvider, providerLibraryDir: req.providerLibraryDir, precision: req.precision, cacheDir: req.graphCacheDir, variant: req.onnxVariant });
   const tokenizer = model.tokenizerFile ? Pix2StructTokenizer.load(model.tokenizerFile) : null;
   loaded = { key, model, tokenizer, loadMs: performance.now() - start };
   return loaded;
@@ -49,23 +51,34 @@ async function describe(req: DescribeRequest): Promise<void> {
   const controller = cancels.get(req.id)!;
   try {
     if (controller.signal.aborted) throw new Pix2StructError('ABORTED', 'cancelled before it started');
-    const { model, tokenizer, loadMs } = await modelFor(req);
-    if (model.config.isVqa && !req.question && req.task !== 'table') throw new Pix2StructError('USAGE', 'this model answers questions: use "Ask About Image" and type a question');
-    const preStart = performance.now();
+    // The image first: a file that is not one is reported without paying for a model load.
+    const decodeStart = performance.now();
     let pixels = await decodeImage(req.imagePath);
+    const decodeMs = performance.now() - decodeStart;
+    const { model, tokenizer, loadMs } = await modelFor(req);
+    // VQA-ness as transformers decides it: preprocessor_config.json first (Google's config.json never says).
+    if (model.preprocessor.isVqa && !req.question && req.task !== 'table') throw new Pix2StructError('USAGE', 'this model answers questions: use "Ask About Image" and type a question');
+    const preStart = performance.now();
     if (req.box) pixels = widgetCaptioningInput(pixels, req.box);
     const header = req.task === 'table' ? DEPLOT_PROMPT : req.question;
     const image = await preprocessImage(pixels, model.preprocessor, { maxPatches: req.maxPatches, headerText: header });
-    const preprocessMs = performance.now() - preStart;
-    const ids = [model.generation.decoderStartTokenId];
+    const preprocessMs = decodeMs + (performance.now() - preStart); // the panel's "preprocess" includes the decode
+    const maxNewTokens = resolveMaxNewTokens(model.generation, req.maxNewTokens, req.taskMaxNewTokens ?? DEFAULT_MAX_NEW_TOKENS);
+    // A continuation re-encodes the image and feeds its earlier ids through the decoder (see
+    // GenerateOptions.prefixIds): run() frees the encoding and the KV cache when it returns.
+    const ids = [...(req.prefixIds ?? [model.generation.decoderStartTokenId])];
     const result = await model.run(image, {
-      maxNewTokens: req.maxNewTokens,
+      maxNewTokens,
+      prefixIds: req.prefixIds,
       signal: controller.signal,
       onToken: ({ step, tokenId }) => {
         ids.push(tokenId);
-        send({ kind: 'token', id: req.id, step, tokenId, text: tokenizer ? tokenizer.decode(ids) : null });
+        // Half a character (an unfinished run of byte pieces) waits for the bytes that finish it.
+        send({ kind: 'token', id: req.id, step, tokenId, text: tokenizer ? tokenizer.decodePartial(ids) : null });
       },
     });
+    // A Stop throws before this (no returnPartialOnAbort here); the check keeps the protocol's eos | budget honest.
+    if (result.stoppedBy === 'cancelled') throw new Pix2StructError('ABORTED', 'stopped');
     const text = tokenizer ? tokenizer.decode(result.tokenIds) : null;
     send({
       kind: 'reply',
@@ -78,6 +91,8 @@ async function describe(req: DescribeRequest): Promise<void> {
         timingsMs: { load: loadMs, preprocess: preprocessMs, encoder: result.encodeMs, decoder: result.decodeMs },
         provider: model.provider.used,
         precision: { used: model.precision.used, reason: model.precision.reason },
+        stoppedBy: result.stoppedBy,
+        maxNewTokens,
       },
     });
   } catch (err) {

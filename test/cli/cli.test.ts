@@ -84,11 +84,12 @@ describe('pix2struct CLI', () => {
     fs.copyFileSync(path.join(FIXTURE_ROOT, 'README.md'), path.join(dir, 'zz-not-an-image.png'));
     const n = String(modelRef('chart').greedy_ids.length - 1);
     const r = cli('batch', '--model', MODEL_DIR, '--input', dir, '--max-patches', '256', '--max-new-tokens', n, '--batch-size', '2', '--cache-dir', cacheDir);
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 1, 'one item failed, after the others were described');
+    assert.equal(r.stderr, `pix2struct: ${IMAGES.length} described, 1 failed (see the error lines)\n`);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     const byName = new Map(lines.map((l) => [path.basename(l.image), l]));
     for (const image of IMAGES) assert.deepEqual(byName.get(`${image}.png`).token_ids, modelRef(image).greedy_ids, image);
-    assert.match(byName.get('zz-not-an-image.png').error, /cannot be decoded as an image/);
+    assert.match(byName.get('zz-not-an-image.png').error, /zz-not-an-image\.png: a text file, not an image/);
 
     const jsonl = path.join(dir, 'items.jsonl');
     fs.writeFileSync(jsonl, `${JSON.stringify({ image: 'ui.png' })}\n\n${JSON.stringify({ image: 'photo.png' })}\n`);
@@ -136,7 +137,7 @@ describe('pix2struct CLI', () => {
     const img = imagePath('chart', 'plain');
 
     test('missing image file', () => oneLine(cli('generate', '--model', MODEL_DIR, '--image', '/nonexistent/shot.png', '--json'), /\/nonexistent\/shot\.png: file not found/));
-    test('a file that is not an image', () => oneLine(cli('generate', '--model', MODEL_DIR, '--image', path.join(FIXTURE_ROOT, 'README.md'), '--json'), /README\.md: cannot be decoded as an image/));
+    test('a file that is not an image', () => oneLine(cli('generate', '--model', MODEL_DIR, '--image', path.join(FIXTURE_ROOT, 'README.md'), '--json'), /README\.md: a text file, not an image/));
     test('a broken checkpoint', () => {
       const dir = tempDir('broken-cli');
       for (const f of fs.readdirSync(MODEL_DIR)) fs.copyFileSync(path.join(MODEL_DIR, f), path.join(dir, f));

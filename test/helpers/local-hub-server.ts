@@ -8,7 +8,9 @@ import * as path from 'node:path';
  * A local stand-in for huggingface.co that serves checkpoint folders the way the Hub does, for the
  * endpoints both @huggingface/hub and Python's huggingface_hub call:
  *   GET  /api/models/<repo>[/revision/<rev>]       model info: sha (commit) and siblings
- *   GET  /api/models/<repo>/tree/<rev>[/<dir>]      files with oid, size and lfs {oid, size}
+ *                                                   (with ?blobs=true: blobId, size, lfs {sha256, size})
+ *   GET  /api/models/<repo>/tree/<rev>[/<dir>]      files with oid, size and lfs {oid, size}, and
+ *                                                   directories; ?recursive=true descends into them
  *   HEAD|GET /<repo>/resolve/<rev>/<file>           X-Repo-Commit, ETag / X-Linked-Etag, X-Linked-Size;
  *                                                   LFS files answer 302 to /cdn/<sha256> (absolute URL)
  *   HEAD|GET /cdn/<sha256>                          the bytes, with Range support (206)
@@ -16,7 +18,7 @@ import * as path from 'node:path';
  * recorded, and faults (a cut connection, a stall, corrupted bytes) can be switched on per file.
  */
 export interface HubRepoSpec {
-  /** folder whose files make up the repo (read only) */
+  /** folder whose files make up the repo (read only); subfolders become "dir/file" paths, like onnx/ */
   dir: string;
   gated?: boolean;
 }
@@ -66,12 +68,23 @@ interface ServedRepo {
   files: Map<string, ServedFile>;
 }
 
-/** Files the Hub stores with LFS (its default .gitattributes), whatever their size. */
-const LFS_PATTERN = /\.(safetensors|bin|pt|pth|onnx|msgpack|h5)$/;
+/**
+ * Files the Hub stores with LFS (its default .gitattributes), whatever their size, plus ONNX
+ * external data, which uploads put in LFS for its size.
+ */
+const LFS_PATTERN = /\.(safetensors|bin|pt|pth|onnx|onnx_data|msgpack|h5)$|\.onnx\.data$/;
+
+/** Repo paths ("/"-separated) of every file under `dir`, sorted. */
+function walkRepo(dir: string, prefix = ''): string[] {
+  return fs
+    .readdirSync(path.join(dir, prefix), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walkRepo(dir, `${prefix}${e.name}/`) : [`${prefix}${e.name}`]))
+    .sort();
+}
 
 function loadRepo(id: string, spec: HubRepoSpec): ServedRepo {
   const files = new Map<string, ServedFile>();
-  for (const name of fs.readdirSync(spec.dir).sort()) {
+  for (const name of walkRepo(spec.dir)) {
     const content = fs.readFileSync(path.join(spec.dir, name));
     const gitOid = crypto.createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
     const sha256 = crypto.createHash('sha256').update(content).digest('hex');
@@ -107,8 +120,11 @@ export async function startLocalHub(specs: Record<string, HubRepoSpec>): Promise
     if (!repo) return sendError(res, 404, 'RepoNotFound', 'Repository not found');
     if (repo.gated && !authorised(req, res)) return;
     const [kind, rev = 'main', ...file] = rest.slice(2);
-    if (isApi && (kind === undefined || kind === 'revision')) return withRevision(res, repo, rev, () => sendJson(res, 200, modelInfo(repo)));
-    if (isApi && kind === 'tree') return withRevision(res, repo, rev, () => sendJson(res, 200, tree(repo, file.join('/'))));
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    // JavaScript clients send "true", Python's requests sends "True".
+    const flag = (name: string) => query.get(name)?.toLowerCase() === 'true';
+    if (isApi && (kind === undefined || kind === 'revision')) return withRevision(res, repo, rev, () => sendJson(res, 200, modelInfo(repo, flag('blobs'))));
+    if (isApi && kind === 'tree') return withRevision(res, repo, rev, () => sendJson(res, 200, tree(repo, file.join('/'), flag('recursive'))));
     if (!isApi && kind === 'resolve') return withRevision(res, repo, rev, () => resolve(req, res, repo, file.join('/')));
     sendError(res, 404, 'NotFound', 'no such endpoint');
   }
@@ -126,7 +142,7 @@ export async function startLocalHub(specs: Record<string, HubRepoSpec>): Promise
     else sendError(res, 404, 'RevisionNotFound', `Invalid rev id: ${rev}`);
   }
 
-  function modelInfo(repo: ServedRepo) {
+  function modelInfo(repo: ServedRepo, blobs: boolean) {
     return {
       _id: repo.commit.slice(0, 24),
       id: repo.id,
@@ -142,20 +158,30 @@ export async function startLocalHub(specs: Record<string, HubRepoSpec>): Promise
       library_name: 'transformers',
       lastModified: '2024-01-01T00:00:00.000Z',
       createdAt: '2024-01-01T00:00:00.000Z',
-      siblings: [...repo.files.keys()].map((rfilename) => ({ rfilename })),
+      siblings: [...repo.files.values()].map((f) =>
+        blobs
+          ? { rfilename: f.path, blobId: f.gitOid, size: f.content.length, ...(f.lfs ? { lfs: { sha256: f.sha256, size: f.content.length, pointerSize: 134 } } : {}) }
+          : { rfilename: f.path },
+      ),
     };
   }
 
-  function tree(repo: ServedRepo, dir: string) {
-    return [...repo.files.values()]
-      .filter((f) => dir === '' || f.path.startsWith(`${dir}/`))
-      .map((f) => ({
+  /** The Hub lists a folder's files and subfolders; recursive=true adds everything below them. */
+  function tree(repo: ServedRepo, dir: string, recursive: boolean) {
+    const prefix = dir === '' ? '' : `${dir}/`;
+    const below = [...repo.files.values()].filter((f) => f.path.startsWith(prefix));
+    const depthOk = (p: string) => recursive || !p.slice(prefix.length).includes('/');
+    const dirs = new Set(below.flatMap((f) => f.path.slice(prefix.length).split('/').slice(0, -1).map((_, i, parts) => prefix + parts.slice(0, i + 1).join('/'))));
+    return [
+      ...[...dirs].filter(depthOk).sort().map((p) => ({ type: 'directory', oid: crypto.createHash('sha1').update(p).digest('hex'), size: 0, path: p })),
+      ...below.filter((f) => depthOk(f.path)).map((f) => ({
         type: 'file',
         oid: f.gitOid,
         size: f.content.length,
         path: f.path,
         ...(f.lfs ? { lfs: { oid: f.sha256, size: f.content.length, pointerSize: 134 } } : {}),
-      }));
+      })),
+    ];
   }
 
   function resolve(req: http.IncomingMessage, res: http.ServerResponse, repo: ServedRepo, name: string): void {

@@ -45,7 +45,7 @@ describe('inference worker behind the typed protocol', () => {
   });
 
   test('a non-image file and a missing model give clear errors and nothing hangs', async () => {
-    await assert.rejects(client.describe({ ...base, imagePath: path.join(FIXTURE_ROOT, 'README.md') }).done, (err: Error & { code?: string }) => err.code === 'IMAGE_INVALID' && /cannot be decoded as an image/.test(err.message));
+    await assert.rejects(client.describe({ ...base, imagePath: path.join(FIXTURE_ROOT, 'README.md') }).done, (err: Error & { code?: string }) => err.code === 'IMAGE_INVALID' && /README\.md: a text file, not an image/.test(err.message));
     await assert.rejects(client.describe({ ...base, modelPath: '/nonexistent/model', imagePath: imagePath('ui', 'plain') }).done, /model folder not found/);
   });
 

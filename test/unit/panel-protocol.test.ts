@@ -34,3 +34,16 @@ describe('panel requests are validated (crop, alt text, re-open)', () => {
     assert.equal(rejectedRequestId({ type: 'selectImage', requestId: 1 }), undefined, 'not a request');
   });
 });
+
+describe('Continue requests are validated', () => {
+  test('a request id and the run to continue pass; anything else is dropped with its one error reply', () => {
+    assert.deepEqual(parseFromWebview({ type: 'continue', requestId: 5, runId: 12 }), { type: 'continue', requestId: 5, runId: 12 });
+    for (const runId of [undefined, -1, 1.5, '12', 2 ** 60]) {
+      const raw = { type: 'continue', requestId: 5, runId };
+      assert.equal(parseFromWebview(raw), null, JSON.stringify(raw));
+      assert.equal(rejectedRequestId(raw), 5, 'the panel still gets its reply');
+    }
+    assert.equal(parseFromWebview({ type: 'continue', requestId: 'x', runId: 12 }), null);
+    assert.equal(rejectedRequestId({ type: 'continue', requestId: 'x', runId: 12 }), undefined, 'no usable id, no reply');
+  });
+});

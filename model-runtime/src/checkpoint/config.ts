@@ -1,4 +1,6 @@
 import { ConfigError } from '../errors';
+import { TEXT_ALIASES, aliasedValue, checkLookalikes } from './config-aliases';
+import { CONFIG_LIMITS, type ConfigLimit } from './config-limits';
 
 /** Vision encoder hyper-parameters (camelCase view of HF `vision_config`). */
 export interface VisionConfig {
@@ -93,11 +95,23 @@ const TEXT_DEFAULTS = {
 
 const SUPPORTED_ACTIVATIONS = new Set(['gelu_new', 'gelu_pytorch_tanh', 'gelu', 'relu']);
 
-function field<T>(file: string, obj: Json, key: string, fallback: T, check: (v: unknown) => boolean, what: string): T {
-  const value = obj[key];
+/** Where values are read from, for messages: the file and, inside config.json, the sub-config. */
+interface Where {
+  file: string;
+  section?: 'vision_config' | 'text_config';
+}
+
+const keyPath = (at: Where, key: string) => (at.section ? `${at.section}.${key}` : key);
+const label = (at: Where, key: string) => `${at.section ? `${at.section} ` : ''}"${key}"`;
+
+function checked<T>(at: Where, key: string, value: unknown, fallback: T, check: (v: unknown) => boolean, what: string): T {
   if (value === undefined || value === null) return fallback;
-  if (!check(value)) throw new ConfigError(file, `"${key}" must be ${what}, got ${JSON.stringify(value)}`);
+  if (!check(value)) throw new ConfigError(at.file, `${label(at, key)} must be ${what}, got ${JSON.stringify(value)}`, keyPath(at, key));
   return value as T;
+}
+
+function field<T>(at: Where, obj: Json, key: string, fallback: T, check: (v: unknown) => boolean, what: string): T {
+  return checked(at, key, obj[key], fallback, check, what);
 }
 
 const isPositiveInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
@@ -106,22 +120,91 @@ const isPositiveNumber = (v: unknown) => typeof v === 'number' && Number.isFinit
 const isBool = (v: unknown) => typeof v === 'boolean';
 const isString = (v: unknown) => typeof v === 'string';
 
-function posInt(file: string, obj: Json, key: string, fallback: number): number {
-  return field(file, obj, key, fallback, isPositiveInt, 'a positive integer');
+/** Refuses a value above its bound before anything is sized from it (see config-limits.ts). */
+function bounded(at: Where, key: string, n: number, limit: ConfigLimit): number {
+  const max = CONFIG_LIMITS[limit];
+  if (n > max) {
+    throw new ConfigError(at.file, `${label(at, key)} is ${n}, more than ${max}, the most this runtime accepts (no Pix2Struct checkpoint comes near it: a corrupt or mistyped value?)`, keyPath(at, key));
+  }
+  return n;
 }
 
-function firstId(file: string, obj: Json, key: string, fallback: number): number {
+/** A positive integer size within its bound, read through the key's transformers aliases. */
+function size(at: Where, obj: Json, key: string, fallback: number, limit: ConfigLimit, aliases: readonly string[] = []): number {
+  const { key: used, value } = aliases.length ? aliasedValue(at.file, at.section ?? '', obj, key, aliases) : { key, value: obj[key] };
+  return bounded(at, used, checked(at, used, value, fallback, isPositiveInt, 'a positive integer'), limit);
+}
+
+/** A token id, or the first of a list of them; no id can reach the largest vocabulary accepted. */
+function firstId(at: Where, obj: Json, key: string, fallback: number): number {
   const v = obj[key];
-  if (Array.isArray(v) && v.length > 0 && v.every(isNonNegativeInt)) return v[0] as number;
-  return field(file, obj, key, fallback, isNonNegativeInt, 'a token id');
+  const id = Array.isArray(v) && v.length > 0 && v.every(isNonNegativeInt) ? (v[0] as number) : field(at, obj, key, fallback, isNonNegativeInt, 'a token id');
+  return bounded(at, key, id, 'vocab');
 }
 
-function activation(file: string, obj: Json, fallback: string): string {
-  const act = field(file, obj, 'dense_act_fn', fallback, isString, 'a string');
+/** Token ids the decoder embeds must index its embedding table. */
+function embeddable(at: Where, key: string, id: number, vocabSize: number): number {
+  if (id >= vocabSize) throw new ConfigError(at.file, `${label(at, key)} is ${id}, outside the ${vocabSize}-token vocabulary (text_config "vocab_size")`, keyPath(at, key));
+  return id;
+}
+
+function activation(at: Where, obj: Json, fallback: string): string {
+  const act = field(at, obj, 'dense_act_fn', fallback, isString, 'a string');
   if (!SUPPORTED_ACTIVATIONS.has(act)) {
-    throw new ConfigError(file, `"dense_act_fn" ${JSON.stringify(act)} is not supported (expected one of ${[...SUPPORTED_ACTIVATIONS].join(', ')})`);
+    throw new ConfigError(at.file, `${label(at, 'dense_act_fn')} ${JSON.stringify(act)} is not supported (expected one of ${[...SUPPORTED_ACTIVATIONS].join(', ')})`, keyPath(at, 'dense_act_fn'));
   }
   return act;
+}
+
+/** heads × d_kv is the attention width the projections are sized from; bounded like the sizes themselves. */
+function checkAttentionWidth(at: Where, heads: [string, number], dKv: number): void {
+  if (heads[1] * dKv > CONFIG_LIMITS.attentionWidth) {
+    throw new ConfigError(at.file, `${label(at, heads[0])} × "d_kv" is ${heads[1]} × ${dKv} = ${heads[1] * dKv}, more than ${CONFIG_LIMITS.attentionWidth}, the widest attention this runtime accepts`, keyPath(at, heads[0]));
+  }
+}
+
+function parseVision(file: string, v: Json): VisionConfig {
+  const at: Where = { file, section: 'vision_config' };
+  const vision: VisionConfig = {
+    hiddenSize: size(at, v, 'hidden_size', VISION_DEFAULTS.hidden_size, 'hidden'),
+    patchEmbedHiddenSize: size(at, v, 'patch_embed_hidden_size', VISION_DEFAULTS.patch_embed_hidden_size, 'patchPixels'),
+    dFf: size(at, v, 'd_ff', VISION_DEFAULTS.d_ff, 'dFf'),
+    dKv: size(at, v, 'd_kv', VISION_DEFAULTS.d_kv, 'dKv'),
+    numLayers: size(at, v, 'num_hidden_layers', VISION_DEFAULTS.num_hidden_layers, 'layers'),
+    numHeads: size(at, v, 'num_attention_heads', VISION_DEFAULTS.num_attention_heads, 'heads'),
+    layerNormEps: field(at, v, 'layer_norm_eps', VISION_DEFAULTS.layer_norm_eps, isPositiveNumber, 'a positive number'),
+    denseActFn: activation(at, v, VISION_DEFAULTS.dense_act_fn),
+    seqLen: size(at, v, 'seq_len', VISION_DEFAULTS.seq_len, 'seqLen'),
+  };
+  checkAttentionWidth(at, ['num_attention_heads', vision.numHeads], vision.dKv);
+  checkLookalikes(file, 'vision_config', v, { num_hidden_layers: vision.numLayers, num_attention_heads: vision.numHeads, hidden_size: vision.hiddenSize });
+  return vision;
+}
+
+function parseText(file: string, t: Json, tieTop: boolean | undefined): TextConfig {
+  const at: Where = { file, section: 'text_config' };
+  const tieText = field<boolean | undefined>(at, t, 'tie_word_embeddings', undefined, isBool, 'a boolean');
+  const text: TextConfig = {
+    vocabSize: size(at, t, 'vocab_size', TEXT_DEFAULTS.vocab_size, 'vocab'),
+    hiddenSize: size(at, t, 'hidden_size', TEXT_DEFAULTS.hidden_size, 'hidden'),
+    dFf: size(at, t, 'd_ff', TEXT_DEFAULTS.d_ff, 'dFf'),
+    dKv: size(at, t, 'd_kv', TEXT_DEFAULTS.d_kv, 'dKv'),
+    numLayers: size(at, t, 'num_layers', TEXT_DEFAULTS.num_layers, 'layers', TEXT_ALIASES.num_layers),
+    numHeads: size(at, t, 'num_heads', TEXT_DEFAULTS.num_heads, 'heads', TEXT_ALIASES.num_heads),
+    relativeAttentionNumBuckets: size(at, t, 'relative_attention_num_buckets', TEXT_DEFAULTS.relative_attention_num_buckets, 'relativeBuckets'),
+    relativeAttentionMaxDistance: size(at, t, 'relative_attention_max_distance', TEXT_DEFAULTS.relative_attention_max_distance, 'relativeMaxDistance'),
+    layerNormEpsilon: field(at, t, 'layer_norm_epsilon', TEXT_DEFAULTS.layer_norm_epsilon, isPositiveNumber, 'a positive number'),
+    denseActFn: activation(at, t, TEXT_DEFAULTS.dense_act_fn),
+    // transformers 4.38 ties when either config says so (the model's top-level flag, or the
+    // text model's own); 5.x only reads the top-level one, which save_pretrained copies down.
+    tieWordEmbeddings: (tieTop ?? TEXT_DEFAULTS.tie_word_embeddings) || (tieText ?? false),
+  };
+  if (text.relativeAttentionNumBuckets < 2) {
+    throw new ConfigError(file, 'text_config "relative_attention_num_buckets" must be at least 2', 'text_config.relative_attention_num_buckets');
+  }
+  checkAttentionWidth(at, ['num_heads', text.numHeads], text.dKv);
+  checkLookalikes(file, 'text_config', t, { hidden_size: text.hiddenSize });
+  return text;
 }
 
 /** Parses an HF Pix2Struct `config.json`, filling every default the short form leaves out. */
@@ -129,52 +212,31 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): Pix2Struct
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(file, 'expected a JSON object');
   const top = raw as Json;
   if (top.model_type !== undefined && top.model_type !== 'pix2struct') {
-    throw new ConfigError(file, `"model_type" is ${JSON.stringify(top.model_type)}, expected "pix2struct"`);
+    throw new ConfigError(file, `"model_type" is ${JSON.stringify(top.model_type)}, expected "pix2struct"`, 'model_type');
   }
   const sub = (key: string): Json => {
     const v = top[key];
     if (v === undefined || v === null) return {};
-    if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(file, `"${key}" must be an object`);
+    if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(file, `"${key}" must be an object`, key);
     return v as Json;
   };
-  const v = sub('vision_config');
+  const at: Where = { file };
   const t = sub('text_config');
-
-  const vision: VisionConfig = {
-    hiddenSize: posInt(file, v, 'hidden_size', VISION_DEFAULTS.hidden_size),
-    patchEmbedHiddenSize: posInt(file, v, 'patch_embed_hidden_size', VISION_DEFAULTS.patch_embed_hidden_size),
-    dFf: posInt(file, v, 'd_ff', VISION_DEFAULTS.d_ff),
-    dKv: posInt(file, v, 'd_kv', VISION_DEFAULTS.d_kv),
-    numLayers: posInt(file, v, 'num_hidden_layers', VISION_DEFAULTS.num_hidden_layers),
-    numHeads: posInt(file, v, 'num_attention_heads', VISION_DEFAULTS.num_attention_heads),
-    layerNormEps: field(file, v, 'layer_norm_eps', VISION_DEFAULTS.layer_norm_eps, isPositiveNumber, 'a positive number'),
-    denseActFn: activation(file, v, VISION_DEFAULTS.dense_act_fn),
-    seqLen: posInt(file, v, 'seq_len', VISION_DEFAULTS.seq_len),
-  };
-  const tieTop = field(file, top, 'tie_word_embeddings', TEXT_DEFAULTS.tie_word_embeddings, isBool, 'a boolean');
-  const text: TextConfig = {
-    vocabSize: posInt(file, t, 'vocab_size', TEXT_DEFAULTS.vocab_size),
-    hiddenSize: posInt(file, t, 'hidden_size', TEXT_DEFAULTS.hidden_size),
-    dFf: posInt(file, t, 'd_ff', TEXT_DEFAULTS.d_ff),
-    dKv: posInt(file, t, 'd_kv', TEXT_DEFAULTS.d_kv),
-    numLayers: posInt(file, t, 'num_layers', TEXT_DEFAULTS.num_layers),
-    numHeads: posInt(file, t, 'num_heads', TEXT_DEFAULTS.num_heads),
-    relativeAttentionNumBuckets: posInt(file, t, 'relative_attention_num_buckets', TEXT_DEFAULTS.relative_attention_num_buckets),
-    relativeAttentionMaxDistance: posInt(file, t, 'relative_attention_max_distance', TEXT_DEFAULTS.relative_attention_max_distance),
-    layerNormEpsilon: field(file, t, 'layer_norm_epsilon', TEXT_DEFAULTS.layer_norm_epsilon, isPositiveNumber, 'a positive number'),
-    denseActFn: activation(file, t, TEXT_DEFAULTS.dense_act_fn),
-    tieWordEmbeddings: field(file, t, 'tie_word_embeddings', tieTop, isBool, 'a boolean'),
-  };
-  if (text.relativeAttentionNumBuckets < 2) {
-    throw new ConfigError(file, '"relative_attention_num_buckets" must be at least 2');
-  }
+  const vision = parseVision(file, sub('vision_config'));
+  const text = parseText(file, t, field<boolean | undefined>(at, top, 'tie_word_embeddings', undefined, isBool, 'a boolean'));
+  const inText: Where = { file, section: 'text_config' };
+  // A top-level id wins over text_config's, which wins over transformers' default.
+  const id = (key: 'decoder_start_token_id' | 'pad_token_id' | 'eos_token_id') =>
+    top[key] !== undefined && top[key] !== null ? { at, id: firstId(at, top, key, 0) } : { at: inText, id: firstId(inText, t, key, TEXT_DEFAULTS[key]) };
+  const start = id('decoder_start_token_id');
+  const pad = id('pad_token_id');
   return {
     vision,
     text,
-    isVqa: field(file, top, 'is_vqa', false, isBool, 'a boolean'),
-    decoderStartTokenId: firstId(file, top, 'decoder_start_token_id', firstId(file, t, 'decoder_start_token_id', TEXT_DEFAULTS.decoder_start_token_id)),
-    padTokenId: firstId(file, top, 'pad_token_id', firstId(file, t, 'pad_token_id', TEXT_DEFAULTS.pad_token_id)),
-    eosTokenId: firstId(file, top, 'eos_token_id', firstId(file, t, 'eos_token_id', TEXT_DEFAULTS.eos_token_id)),
+    isVqa: field(at, top, 'is_vqa', false, isBool, 'a boolean'),
+    decoderStartTokenId: embeddable(start.at, 'decoder_start_token_id', start.id, text.vocabSize),
+    padTokenId: embeddable(pad.at, 'pad_token_id', pad.id, text.vocabSize),
+    eosTokenId: id('eos_token_id').id,
   };
 }
 
@@ -182,25 +244,27 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): Pix2Struct
 export function parseGenerationConfig(raw: unknown, model: Pix2StructConfig, file = 'generation_config.json'): GenerationDefaults {
   const g: Json = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Json) : {};
   if (raw !== undefined && raw !== null && g !== raw) throw new ConfigError(file, 'expected a JSON object');
+  const at: Where = { file };
   const eos = g.eos_token_id;
   let eosTokenIds: number[];
   if (eos === undefined || eos === null) eosTokenIds = [model.eosTokenId];
-  else if (Array.isArray(eos) && eos.every(isNonNegativeInt)) eosTokenIds = eos as number[];
-  else if (isNonNegativeInt(eos)) eosTokenIds = [eos as number];
-  else throw new ConfigError(file, `"eos_token_id" must be a token id or a list of them, got ${JSON.stringify(eos)}`);
+  else if (Array.isArray(eos) && eos.every(isNonNegativeInt)) eosTokenIds = (eos as number[]).map((id) => bounded(at, 'eos_token_id', id, 'vocab'));
+  else if (isNonNegativeInt(eos)) eosTokenIds = [bounded(at, 'eos_token_id', eos as number, 'vocab')];
+  else throw new ConfigError(file, `"eos_token_id" must be a token id or a list of them, got ${JSON.stringify(eos)}`, 'eos_token_id');
   const early = g.early_stopping;
   if (early !== undefined && early !== null && early !== true && early !== false && early !== 'never') {
-    throw new ConfigError(file, `"early_stopping" must be true, false or "never", got ${JSON.stringify(early)}`);
+    throw new ConfigError(file, `"early_stopping" must be true, false or "never", got ${JSON.stringify(early)}`, 'early_stopping');
   }
   const maxNew = g.max_new_tokens;
+  const vocab = model.text.vocabSize;
   return {
-    decoderStartTokenId: firstId(file, g, 'decoder_start_token_id', model.decoderStartTokenId),
+    decoderStartTokenId: embeddable(at, 'decoder_start_token_id', firstId(at, g, 'decoder_start_token_id', model.decoderStartTokenId), vocab),
     eosTokenIds,
-    padTokenId: firstId(file, g, 'pad_token_id', model.padTokenId),
-    maxNewTokens: maxNew === undefined || maxNew === null ? null : posInt(file, g, 'max_new_tokens', 1),
-    maxLength: posInt(file, g, 'max_length', 20),
-    numBeams: posInt(file, g, 'num_beams', 1),
-    lengthPenalty: field(file, g, 'length_penalty', 1.0, (x) => typeof x === 'number' && Number.isFinite(x), 'a number'),
+    padTokenId: embeddable(at, 'pad_token_id', firstId(at, g, 'pad_token_id', model.padTokenId), vocab),
+    maxNewTokens: maxNew === undefined || maxNew === null ? null : size(at, g, 'max_new_tokens', 1, 'newTokens'),
+    maxLength: size(at, g, 'max_length', 20, 'newTokens'),
+    numBeams: size(at, g, 'num_beams', 1, 'beams'),
+    lengthPenalty: field(at, g, 'length_penalty', 1.0, (x) => typeof x === 'number' && Number.isFinite(x), 'a number'),
     earlyStopping: (early ?? false) as boolean | 'never',
   };
 }
@@ -209,23 +273,38 @@ export function parseGenerationConfig(raw: unknown, model: Pix2StructConfig, fil
 export function parsePreprocessorConfig(raw: unknown, model: Pix2StructConfig, file = 'preprocessor_config.json'): PreprocessorConfig {
   const p: Json = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Json) : {};
   if (raw !== undefined && raw !== null && p !== raw) throw new ConfigError(file, 'expected a JSON object');
+  const at: Where = { file };
   const patch = p.patch_size;
   let patchHeight = 16;
   let patchWidth = 16;
   if (patch !== undefined && patch !== null) {
     const ps = patch as Json;
     if (typeof patch !== 'object' || !isPositiveInt(ps.height) || !isPositiveInt(ps.width)) {
-      throw new ConfigError(file, `"patch_size" must be {"height": n, "width": n}, got ${JSON.stringify(patch)}`);
+      throw new ConfigError(file, `"patch_size" must be {"height": n, "width": n}, got ${JSON.stringify(patch)}`, 'patch_size');
     }
-    patchHeight = ps.height as number;
-    patchWidth = ps.width as number;
+    patchHeight = bounded(at, 'patch_size.height', ps.height as number, 'patchSide');
+    patchWidth = bounded(at, 'patch_size.width', ps.width as number, 'patchSide');
   }
+  const maxPatches = size(at, p, 'max_patches', 2048, 'maxPatches');
+  checkPatchBuffer(file, maxPatches, patchHeight, patchWidth);
   return {
-    maxPatches: posInt(file, p, 'max_patches', 2048),
+    maxPatches,
     patchHeight,
     patchWidth,
-    isVqa: field(file, p, 'is_vqa', model.isVqa, isBool, 'a boolean'),
-    doNormalize: field(file, p, 'do_normalize', true, isBool, 'a boolean'),
-    doConvertRgb: field(file, p, 'do_convert_rgb', true, isBool, 'a boolean'),
+    isVqa: field(at, p, 'is_vqa', model.isVqa, isBool, 'a boolean'),
+    doNormalize: field(at, p, 'do_normalize', true, isBool, 'a boolean'),
+    doConvertRgb: field(at, p, 'do_convert_rgb', true, isBool, 'a boolean'),
   };
+}
+
+/** One image's flattened patches are max_patches rows of 3·height·width pixels plus row and column. */
+function checkPatchBuffer(file: string, maxPatches: number, patchHeight: number, patchWidth: number): void {
+  const floats = maxPatches * (3 * patchHeight * patchWidth + 2);
+  if (floats > CONFIG_LIMITS.patchFloats) {
+    throw new ConfigError(
+      file,
+      `"max_patches" ${maxPatches} of ${patchHeight}×${patchWidth} "patch_size" would need ${floats} floats per image, more than the ${CONFIG_LIMITS.patchFloats} this runtime accepts`,
+      'max_patches',
+    );
+  }
 }

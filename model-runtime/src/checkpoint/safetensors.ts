@@ -36,10 +36,12 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     if (fileSize < 8) throw new CheckpointError(file, `file is ${fileSize} bytes, too short to hold a safetensors header (truncated?)`);
     const prefix = Buffer.alloc(8);
     fs.readSync(fd, prefix, 0, 8, 0);
-    const headerLength = Number(prefix.readBigUInt64LE(0));
-    if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > fileSize) {
-      throw new CheckpointError(file, `header length ${headerLength} does not fit in a ${fileSize}-byte file (truncated or not safetensors)`);
+    // Compared as a bigint: a corrupt prefix may exceed 2^53, and the message shows it exactly.
+    const declared = prefix.readBigUInt64LE(0);
+    if (declared > BigInt(MAX_HEADER_BYTES) || 8n + declared > BigInt(fileSize)) {
+      throw new CheckpointError(file, `header length ${declared} does not fit in a ${fileSize}-byte file (truncated or not safetensors)`);
     }
+    const headerLength = Number(declared);
     const headerBytes = Buffer.alloc(headerLength);
     fs.readSync(fd, headerBytes, 0, headerLength, 8);
     let header: Record<string, unknown>;

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { CheckpointError } from '../errors';
+import { openRegularFile } from './open-file';
 
 /** One member of a zip archive, located from the central directory. */
 export interface ZipEntry {
@@ -94,13 +95,8 @@ export function readStoredEntry(file: string, entry: ZipEntry): Buffer {
 }
 
 function openArchive(file: string, fail: ZipFailure): { fd: number; fileSize: number } {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    throw fail(`cannot open: ${(err as Error).message}`, err);
-  }
-  return { fd, fileSize: fs.fstatSync(fd).size };
+  const { fd, size } = openRegularFile(file, fail);
+  return { fd, fileSize: size };
 }
 
 interface DirectoryLocation {

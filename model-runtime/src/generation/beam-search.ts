@@ -1,6 +1,6 @@
 import { logSoftmax, topK } from './logits';
 import type { DecoderStepper, GenerationLimits } from './stepper';
-import { reachedMaxLength, throwIfAborted } from './stopping';
+import { endedBy, reachedMaxLength, throwIfAborted, type StopReason } from './stopping';
 
 export interface BeamOptions {
   numBeams: number;
@@ -12,6 +12,7 @@ export interface BeamResult {
   tokenIds: number[];
   /** Sum of token log-probabilities divided by generated length ** length_penalty. */
   sequenceScore: number;
+  stoppedBy: StopReason;
 }
 
 const f32 = Math.fround;
@@ -104,5 +105,6 @@ export async function beamSearch(decoder: DecoderStepper, limits: GenerationLimi
   const best = finished.beams.reduce((a, b) => (b.score >= a.score ? b : a));
   const tokenIds = [...best.tokens];
   if (tokenIds.length < maxLength) tokenIds.push(limits.eosTokenIds[0]!);
-  return { tokenIds, sequenceScore: best.score };
+  // A finished hypothesis gets its eos back; one cut by max length has none.
+  return { tokenIds, sequenceScore: best.score, stoppedBy: endedBy(tokenIds, limits.eosTokenIds) };
 }

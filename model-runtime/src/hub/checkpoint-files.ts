@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WEIGHT_FORMATS } from '../checkpoint/weight-formats';
+import { exportFolderFiles, hasOnnxGraphs } from '../onnx-export/export-files';
+import { missingExportFiles, type OnnxChoice } from './onnx-files';
 
 /** Small files a Pix2Struct folder uses when the repo has them (only config.json is required). */
 export const OPTIONAL_FILES = [
@@ -51,12 +53,18 @@ export function parseShardNames(indexText: string): string[] | null {
 
 /**
  * What a snapshot folder lacks to be a loadable checkpoint: config.json and one complete weight
- * format (every shard of an index present). Follows symlinks, so dangling links count as missing.
+ * format (every shard of an index present), or, without weights, the graphs of `onnx`'s variant
+ * of an ONNX export and the external data they reference. Follows symlinks, so dangling links
+ * count as missing.
  */
-export function missingCheckpointFiles(dir: string): string[] {
+export function missingCheckpointFiles(dir: string, onnx: OnnxChoice = {}): string[] {
   const has = (file: string) => fs.existsSync(path.join(dir, file));
-  const missing = has('config.json') ? [] : ['config.json'];
   const weights = chooseWeights(has);
+  if (!weights) {
+    const files = exportFolderFiles(dir);
+    if (hasOnnxGraphs(files)) return missingExportFiles(dir, files, onnx);
+  }
+  const missing = has('config.json') ? [] : ['config.json'];
   if (!weights) return [...missing, WEIGHT_FORMATS.flatMap((f) => [f.single, f.index]).join(' or ')];
   if (!weights.sharded) return missing;
   let shards: string[] | null = null;
@@ -69,6 +77,6 @@ export function missingCheckpointFiles(dir: string): string[] {
   return [...missing, ...shards.filter((s) => !has(s))];
 }
 
-export function isCompleteCheckpoint(dir: string): boolean {
-  return missingCheckpointFiles(dir).length === 0;
+export function isCompleteCheckpoint(dir: string, onnx: OnnxChoice = {}): boolean {
+  return missingCheckpointFiles(dir, onnx).length === 0;
 }

@@ -2,12 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HubError } from '../errors';
 import { blobPath, COMMIT_HASH, linkSnapshotFile, snapshotFolder, validateRepoId, validateRepoPath, writeRef } from './cache-layout';
+import { hasOnnxGraphs } from '../onnx-export/export-files';
 import { chooseWeights, OPTIONAL_FILES, parseShardNames, WEIGHT_FORMATS } from './checkpoint-files';
 import { cancelledError, httpStatusError, toHubError, type RequestContext } from './hub-errors';
 import { resolveFromCache } from './offline';
 import { fetchRemoteSnapshot, resolveUrl, type RemoteFile, type RemoteSnapshot } from './remote';
 import { transferToIncomplete } from './resumable-transfer';
 import { verifyDownload } from './integrity';
+import { graphExternalData, planOnnxDownload, type OnnxChoice } from './onnx-files';
 import { resolveCacheDir, resolveEndpoint, resolveOffline, resolveToken } from './settings';
 
 export interface DownloadProgress {
@@ -18,7 +20,12 @@ export interface DownloadProgress {
   total: number;
 }
 
-export interface DownloadModelOptions {
+/**
+ * onnxVariant / onnxDecoder: for a repo that holds only an ONNX export (no weights), which graphs
+ * to fetch (default: the float32 'default' variant, merged decoder preferred); repos with weights
+ * ignore them and fetch no ONNX file.
+ */
+export interface DownloadModelOptions extends OnnxChoice {
   /** branch, tag or commit hash; default "main" */
   revision?: string;
   /** default: HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub */
@@ -29,7 +36,7 @@ export interface DownloadModelOptions {
   token?: string;
   /** never touch the network, answer from the cache (default: HF_HUB_OFFLINE) */
   offline?: boolean;
-  /** repo files to fetch; default: the files a Pix2Struct checkpoint needs that the repo has */
+  /** repo files to fetch; default: the files a Pix2Struct checkpoint (or the chosen ONNX variant) needs that the repo has */
   files?: string[];
   onProgress?: (progress: DownloadProgress) => void;
   /** cancels the download; partial files are kept and the next call resumes them */
@@ -51,18 +58,19 @@ export async function downloadModel(repoId: string, options: DownloadModelOption
   options.files?.forEach((file) => validateRepoPath(repoId, file));
   const revision = options.revision ?? 'main';
   const cacheDir = resolveCacheDir(options.cacheDir);
-  if (resolveOffline(options.offline)) return resolveFromCache(repoId, revision, cacheDir, options.files);
+  const onnx: OnnxChoice = { onnxVariant: options.onnxVariant, onnxDecoder: options.onnxDecoder };
+  if (resolveOffline(options.offline)) return resolveFromCache(repoId, revision, cacheDir, options.files, onnx);
 
   const endpoint = resolveEndpoint(options.endpoint);
   const token = resolveToken(options.token);
-  const ctx: RequestContext = { repoId, revision, endpoint, cacheDir, tokenSent: token !== undefined };
+  const ctx: RequestContext = { repoId, revision, endpoint, cacheDir, tokenSent: token !== undefined, onnx };
   const { signal } = options;
   if (signal?.aborted) throw cancelledError(ctx);
 
   // A commit never changes, so a complete snapshot of one needs no request at all (Python does the same).
   if (COMMIT_HASH.test(revision)) {
     try {
-      return resolveFromCache(repoId, revision, cacheDir, options.files);
+      return resolveFromCache(repoId, revision, cacheDir, options.files, onnx);
     } catch {
       // not (completely) cached: download below
     }
@@ -96,23 +104,49 @@ interface Job {
   options: DownloadModelOptions;
 }
 
-/** config.json, the optional small files the repo has, then one weight format (with its shards). */
+/**
+ * config.json, the optional small files the repo has, then one weight format (with its shards);
+ * a repo without weights but with an ONNX export gets the chosen variant of that instead.
+ */
 async function ensureCheckpoint(job: Job): Promise<void> {
   const { repoId, revision } = job.ctx;
   const has = (file: string) => job.remote.files.has(file);
+  const weights = chooseWeights(has);
+  if (!weights && hasOnnxGraphs([...job.remote.files.keys()])) return ensureOnnxExport(job);
   if (!has('config.json')) {
     throw new HubError('not-found', repoId, `${repoId} (revision ${revision}) has no config.json, so it is not a Pix2Struct checkpoint`);
   }
-  const weights = chooseWeights(has);
   if (!weights) {
     const names = WEIGHT_FORMATS.flatMap((f) => [f.single, f.index]).join(', ');
-    throw new HubError('not-found', repoId, `${repoId} (revision ${revision}) has no weights: none of ${names}`);
+    throw new HubError('not-found', repoId, `${repoId} (revision ${revision}) has no weights: none of ${names}, and no ONNX export (onnx/encoder_model.onnx, …)`);
   }
   for (const file of ['config.json', ...OPTIONAL_FILES.filter(has), weights.file]) await ensureFile(job, file);
   if (!weights.sharded) return;
   const shards = parseShardNames(fs.readFileSync(path.join(job.snapshot, weights.file), 'utf8'));
   if (!shards) throw new HubError('bad-response', repoId, `${weights.file} of ${repoId} (revision ${revision}) has no valid "weight_map"`);
   for (const shard of shards) await ensureFile(job, shard);
+}
+
+/**
+ * The configs, the chosen variant's graphs, then the external data each graph names (known only
+ * once the graph is here). Nothing is fetched when the variant is missing from the repo.
+ */
+async function ensureOnnxExport(job: Job): Promise<void> {
+  const { repoId, revision } = job.ctx;
+  const plan = planOnnxDownload([...job.remote.files.keys()], job.ctx.onnx ?? {}, OPTIONAL_FILES, repoId, revision);
+  for (const file of [...plan.configs, ...plan.graphs]) await ensureFile(job, file);
+  for (const graph of plan.graphs) {
+    let data: string[];
+    try {
+      data = graphExternalData(job.snapshot, graph);
+    } catch (err) {
+      throw new HubError('bad-response', repoId, `"${graph}" of ${repoId} (revision ${revision}): ${(err as Error).message}`, { cause: err });
+    }
+    for (const file of data) {
+      if (!job.remote.files.has(file)) throw new HubError('not-found', repoId, `"${graph}" of ${repoId} (revision ${revision}) keeps its weights in "${file}", which the repo does not have`);
+      await ensureFile(job, file);
+    }
+  }
 }
 
 /** Makes snapshots/<commit>/<file> exist, downloading its blob only when no snapshot has it yet. */

@@ -2,6 +2,7 @@ import { HubApiError } from '@huggingface/hub';
 import { AbortError, HubError } from '../errors';
 import { isFileSystemError, isUnreachable, networkErrorCode } from '../net/network-errors';
 import { findCachedModel } from './find-cached';
+import type { OnnxChoice } from './onnx-files';
 
 /** What a failed request was about; every message names the repo, the revision and the file. */
 export interface RequestContext {
@@ -13,6 +14,8 @@ export interface RequestContext {
   file?: string;
   /** whether an access token was sent (never the token itself) */
   tokenSent: boolean;
+  /** the ONNX variant asked for, so that a cached copy of it counts */
+  onnx?: OnnxChoice;
 }
 
 function what(ctx: RequestContext): string {
@@ -45,7 +48,7 @@ export function httpStatusError(status: number, ctx: RequestContext, cause?: unk
 
 /** "cannot reach" with a hint that depends on whether a usable copy is already cached. */
 export function unreachableError(ctx: RequestContext, cause: unknown): HubError {
-  const cached = findCachedModel(ctx.repoId, { revision: ctx.revision, cacheDir: ctx.cacheDir });
+  const cached = findCachedModel(ctx.repoId, { ...ctx.onnx, revision: ctx.revision, cacheDir: ctx.cacheDir });
   // HF_HUB_OFFLINE only helps when there is something cached to use.
   const hint = cached
     ? `a cached copy exists at ${cached}: set HF_HUB_OFFLINE=1 to use it without asking the Hub`

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { OPTIMUM_VARIANTS } from '../onnx-export/layout';
 import { isCompleteCheckpoint } from './checkpoint-files';
 import { resolveCacheDir } from './settings';
 
@@ -10,7 +11,7 @@ export interface CachedRevision {
   snapshotPath: string;
   /** bytes of the distinct files this snapshot links to */
   size: number;
-  /** whether the snapshot holds a loadable checkpoint (config.json and complete weights) */
+  /** whether the snapshot holds a loadable checkpoint (config.json and complete weights, or some complete ONNX export variant) */
   complete: boolean;
 }
 
@@ -65,8 +66,13 @@ function listRevisions(folder: string): CachedRevision[] {
     .filter((commit) => isDirectory(path.join(snapshots, commit)))
     .map((commit) => {
       const snapshotPath = path.join(snapshots, commit);
-      return { commit, refs: refsByCommit.get(commit) ?? [], snapshotPath, size: linkedBytes(snapshotPath), complete: isCompleteCheckpoint(snapshotPath) };
+      return { commit, refs: refsByCommit.get(commit) ?? [], snapshotPath, size: linkedBytes(snapshotPath), complete: isLoadable(snapshotPath) };
     });
+}
+
+/** A checkpoint with weights, or an ONNX export with at least one variant complete. */
+function isLoadable(snapshot: string): boolean {
+  return OPTIMUM_VARIANTS.some((onnxVariant) => isCompleteCheckpoint(snapshot, { onnxVariant }));
 }
 
 /** Sum of the sizes of the distinct targets a snapshot's entries resolve to (dangling links skipped). */

@@ -11,6 +11,10 @@ import { CheckpointError } from '../errors';
 export type OptimumVariant = 'default' | 'quantized' | 'fp16';
 /** Which decoder graphs to run when a folder has both: 'auto' prefers the merged one (half the weights in memory). */
 export type DecoderChoice = 'auto' | 'merged' | 'split';
+export const OPTIMUM_VARIANTS: readonly OptimumVariant[] = ['default', 'quantized', 'fp16'];
+export const DECODER_CHOICES: readonly DecoderChoice[] = ['auto', 'merged', 'split'];
+/** Where exports keep their graphs, relative to the model folder: the folder itself, then onnx/. */
+export const GRAPH_SUBDIRS = ['', 'onnx'] as const;
 
 export type DecoderFiles =
   | { kind: 'merged'; merged: string }
@@ -29,15 +33,24 @@ type Base = (typeof BASES)[number];
 
 const fileName = (base: Base, variant: OptimumVariant) => `${base}${SUFFIX[variant]}.onnx`;
 
+/** The .onnx files of a folder; a dangling link (a deleted cache blob) is no file. */
 function listOnnx(dir: string): string[] {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.onnx')).sort();
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.onnx') && fs.existsSync(path.join(dir, f))).sort();
 }
 
-/** The layout in one folder, or what is missing from it. */
-function resolveIn(dir: string, variant: OptimumVariant, choice: DecoderChoice): OptimumLayout | string[] {
-  const present = new Set(listOnnx(dir));
-  const file = (base: Base) => (present.has(fileName(base, variant)) ? path.join(dir, fileName(base, variant)) : null);
+/** Graph file names of a resolved layout, relative to its graph folder. */
+export interface GraphNames {
+  encoder: string;
+  decoder: DecoderFiles;
+}
+
+/**
+ * The graphs of `variant` among the file names of one folder, or what is missing. Pure, so that a
+ * Hub listing is judged exactly like a folder on disk.
+ */
+export function resolveGraphNames(present: ReadonlySet<string>, variant: OptimumVariant, choice: DecoderChoice): GraphNames | string[] {
+  const file = (base: Base) => (present.has(fileName(base, variant)) ? fileName(base, variant) : null);
   const encoder = file('encoder_model');
   const merged = file('decoder_model_merged');
   const decoder = file('decoder_model');
@@ -59,8 +72,25 @@ function resolveIn(dir: string, variant: OptimumVariant, choice: DecoderChoice):
   } else {
     missing.push(`${fileName('decoder_model_merged', variant)}, or ${fileName('decoder_model', variant)} with ${fileName('decoder_with_past_model', variant)}`);
   }
-  if (encoder && decoderFiles) return { graphDir: dir, encoder, decoder: decoderFiles };
+  if (encoder && decoderFiles) return { encoder, decoder: decoderFiles };
   return missing;
+}
+
+/** Every file of a layout's decoder, in loading order. */
+export function decoderFileList(decoder: DecoderFiles): string[] {
+  return decoder.kind === 'merged' ? [decoder.merged] : [decoder.decoder, decoder.decoderWithPast];
+}
+
+/** The layout in one folder, or what is missing from it. */
+function resolveIn(dir: string, variant: OptimumVariant, choice: DecoderChoice): OptimumLayout | string[] {
+  const names = resolveGraphNames(new Set(listOnnx(dir)), variant, choice);
+  if (Array.isArray(names)) return names;
+  const at = (name: string) => path.join(dir, name);
+  const decoder: DecoderFiles =
+    names.decoder.kind === 'merged'
+      ? { kind: 'merged', merged: at(names.decoder.merged) }
+      : { kind: 'split', decoder: at(names.decoder.decoder), decoderWithPast: at(names.decoder.decoderWithPast) };
+  return { graphDir: dir, encoder: at(names.encoder), decoder };
 }
 
 /** Variants some graph file of the folder is in, to name in errors. */
@@ -76,7 +106,7 @@ export function findOptimumLayout(dir: string, variant: OptimumVariant = 'defaul
   const root = path.resolve(dir);
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new CheckpointError(root, 'model folder not found');
   if (!(variant in SUFFIX)) throw new CheckpointError(root, `unknown ONNX variant ${JSON.stringify(variant)} (expected ${Object.keys(SUFFIX).join(', ')})`);
-  const candidates = [root, path.join(root, 'onnx')];
+  const candidates = GRAPH_SUBDIRS.map((sub) => path.join(root, sub));
   const problems: string[] = [];
   const found: string[] = [];
   for (const graphDir of candidates) {

@@ -1,3 +1,4 @@
+import { CONFIG_LIMITS } from '../checkpoint/config-limits';
 import { UsageError } from '../errors';
 import { resizeIntoPatches } from './antialias-resize';
 import { IDENTITY, standardization } from './normalize';
@@ -42,6 +43,8 @@ export function patchGeometry(height: number, width: number, o: Pick<PatchOption
  */
 export function extractFlattenedPatches(image: RgbImage, o: PatchOptions): PreprocessedImage {
   if (!Number.isInteger(o.maxPatches) || o.maxPatches < 1) throw new UsageError(`max patches must be a positive integer, got ${o.maxPatches}`);
+  // Library callers (settings, batch items) get the bound the CLI flag and the configs get.
+  if (o.maxPatches > CONFIG_LIMITS.maxPatches) throw new UsageError(`max patches ${o.maxPatches} is over the limit of ${CONFIG_LIMITS.maxPatches}`);
   const geometry = patchGeometry(image.height, image.width, o);
   const { rows, cols, numPatches } = geometry;
   const depth = 2 + o.patchHeight * o.patchWidth * 3;
