@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { readSafetensorsHeader, readTensorBytes } from '../../model-runtime/src/checkpoint/safetensors';
 import { FIXTURE_ROOT, MODEL_DIR, trackedTempDirs } from '../helpers/fixture';
 import { writeSafetensors, type RawTensor } from '../helpers/safetensors-writer';
+import { buildZip } from '../helpers/zip-writer';
 
 /**
  * A corpus of broken model folders, each made here from the fixture's config.json and
@@ -119,52 +120,6 @@ function replaceWeights(dir: string, make: (file: string) => void): void {
 
 const fixtureBytes = () => fs.readFileSync(path.join(MODEL_DIR, 'model.safetensors'));
 
-function crc32(data: Uint8Array): number {
-  let crc = ~0;
-  for (const byte of data) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return ~crc >>> 0;
-}
-
-/** A zip of stored (uncompressed) members, as torch.save writes them. */
-function storedZip(members: { name: string; data: Buffer }[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const { name, data } of members) {
-    const nameBytes = Buffer.from(name);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, nameBytes, data);
-    centrals.push(central, nameBytes);
-    offset += local.length + nameBytes.length + data.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(members.length, 8);
-  end.writeUInt16LE(members.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
 
 /** A protocol-2 pickle of {name: os.system(command)}: unpickling it with Python's pickle runs the command. */
 function pickleRunningCommand(name: string, command: string): Buffer {
@@ -370,7 +325,7 @@ const CASES: BrokenCase[] = [
     make: (d) =>
       replaceWeights(d, () => {
         const pickle = pickleRunningCommand('decoder.lm_head.weight', `touch ${marker()}`);
-        fs.writeFileSync(path.join(d, 'pytorch_model.bin'), storedZip([{ name: 'archive/data.pkl', data: pickle }, { name: 'archive/version', data: Buffer.from('3\n') }]));
+        fs.writeFileSync(path.join(d, 'pytorch_model.bin'), buildZip([{ name: 'archive/data.pkl', data: pickle }, { name: 'archive/version', data: Buffer.from('3\n') }]));
       }),
     file: 'pytorch_model.bin',
     says: /archive\/data\.pkl: refusing to unpickle .*posix\.system/,
@@ -379,7 +334,7 @@ const CASES: BrokenCase[] = [
     name: 'truncated .bin',
     make: (d) =>
       replaceWeights(d, () => {
-        const zip = storedZip([{ name: 'archive/data.pkl', data: Buffer.from([0x80, 0x02, 0x7d, 0x2e]) }]);
+        const zip = buildZip([{ name: 'archive/data.pkl', data: Buffer.from([0x80, 0x02, 0x7d, 0x2e]) }]);
         fs.writeFileSync(path.join(d, 'pytorch_model.bin'), zip.subarray(0, zip.length - 10));
       }),
     file: 'pytorch_model.bin',

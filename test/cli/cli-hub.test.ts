@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REGISTRY } from '../../model-runtime/src/registry';
 import { imagePath, MODEL_DIR, modelRef, tempDir } from '../helpers/fixture';
 import { startLocalHub, type LocalHub } from '../helpers/local-hub-server';
+import { runCliAsync } from '../helpers/cli-run';
 
-const CLI = path.resolve(__dirname, '../../dist/cli.js');
 const REPO = 'google/pix2struct-screen2words-base';
 
-/** Runs the CLI without blocking this process, which also serves the local hub. */
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, HF_TOKEN: '', HF_HUB_OFFLINE: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCliAsync;
 
 describe('pix2struct download and models against a local Hub', () => {
   let hub: LocalHub;

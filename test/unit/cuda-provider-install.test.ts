@@ -20,6 +20,7 @@ import {
   type InstallProgress,
 } from '../../model-runtime/src/runtime/cuda-provider-install';
 import { trackedTempDirs } from '../helpers/fixture';
+import { buildZip } from '../helpers/zip-writer';
 
 const run = promisify(execFile);
 const temps = trackedTempDirs();
@@ -31,57 +32,6 @@ after(() => temps.removeAll());
 const CUDA_BYTES = crypto.randomBytes(3 * 2 ** 20 + 12345); // incompressible: stored, and big enough to cut mid-body
 const SHARED_BYTES = Buffer.from('placeholder for libonnxruntime_providers_shared.so\n'.repeat(4000)); // deflated
 
-function crc32(data: Buffer): number {
-  const native = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
-  if (native) return native(data);
-  let c = ~0 >>> 0;
-  for (const byte of data) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return ~c >>> 0;
-}
-
-/** A zip as NuGet writes one: local headers, data, central directory, end record. */
-function buildZip(entries: { name: string; data: Buffer; deflate: boolean }[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name);
-    const body = e.deflate ? zlib.deflateRawSync(e.data) : e.data;
-    const crc = crc32(e.data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(e.deflate ? 8 : 0, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, body);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(e.deflate ? 8 : 0, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(e.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
-    offset += 30 + name.length + body.length;
-  }
-  const dir = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(dir.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, dir, end]);
-}
 
 const NUPKG = buildZip([
   { name: '[Content_Types].xml', data: Buffer.from('<?xml version="1.0"?><Types/>'), deflate: true },

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -7,13 +6,13 @@ import { InferenceClient } from '../../src/inference-client';
 import { imagePath, modelRef, trackedTempDirs } from '../helpers/fixture';
 import { startLocalHub, type LocalHub } from '../helpers/local-hub-server';
 import { makeXenovaExport } from '../helpers/xenova-export';
+import { runCliAsync } from '../helpers/cli-run';
 
 /**
  * Choosing an ONNX export's variant as a user does: `--onnx-variant` / `--onnx-decoder` on the
  * CLI, `pix2struct download` of a repo holding only the export, and the extension's worker with
  * the pix2struct.onnxVariant setting. The export is a real optimum export of the fixture model.
  */
-const CLI = path.resolve(__dirname, '../../dist/cli.js');
 const WORKER = path.resolve(__dirname, '../../dist/inference-worker.js');
 const REPO_ID = 'test-org/pix2struct-tiny-onnx';
 const { tempDir, removeAll } = trackedTempDirs();
@@ -21,17 +20,7 @@ const work = tempDir('onnx-variant');
 let repo = '';
 let skipReason: string | null = null;
 
-/** Runs the CLI without blocking this process, which may be serving the local hub. */
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, HF_TOKEN: '', HF_HUB_OFFLINE: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCliAsync;
 
 const ref = modelRef('chart');
 /** generate on the chart image with the references' patch count, as many steps as the reference has. */

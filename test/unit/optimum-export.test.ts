@@ -8,8 +8,8 @@ import { findOptimumLayout } from '../../model-runtime/src/onnx-export/layout';
 import { float16ToFloat32, float32ToFloat16, fromHalfBits, toHalfBits } from '../../model-runtime/src/onnx-export/float16';
 import { OptimumPix2StructModel, type OptimumImageEncoding } from '../../model-runtime/src/onnx-export/optimum-model';
 import { ModelSession } from '../../model-runtime/src/runtime/ort-session';
-import { FIXTURE_ROOT, IMAGES, index, MODEL_DIR, maxAbsDiff, modelRef, readReference, referenceInputs, tempDir } from '../helpers/fixture';
-import { pyrefPython } from '../helpers/python';
+import { FIXTURE_ROOT, IMAGES, index, maxAbsDiff, modelRef, readReference, referenceInputs, tempDir } from '../helpers/fixture';
+import { makeXenovaExport } from '../helpers/xenova-export';
 
 // The fixture README's tolerances for a port, as in model-parity.test.ts.
 const STATE_ATOL = 1e-4;
@@ -20,66 +20,7 @@ const SCORE_ATOL = 1e-4;
  */
 const FP16_LOGITS_ATOL = 3e-2;
 
-/**
- * Exports a copy of model-a with optimum, as `optimum-cli export onnx --task
- * image-to-text-with-past` does (main_export is what the CLI calls), then makes dynamically
- * quantized variants the way optimum's quantizer names them, and float16 variants with float16
- * inputs and outputs, as \`--dtype fp16\` exports are (optimum 1.17 exports fp16 on CUDA only, so
- * the float32 graphs are converted with onnxruntime's float16 converter, keep_io_types=False,
- * and the decoder pair is merged after conversion with optimum's merge_decoders). optimum sizes pix2struct's dummy
- * inputs from a tokenizer and a Pix2StructProcessor, so the copy gets a small T5 tokenizer,
- * and its max_patches is set to the references' patch count (optimum fixes it in the graph).
- * Exit 3: optimum or onnxruntime cannot be imported.
- */
-const EXPORT_SCRIPT = String.raw`
-import json, os, shutil, sys, time
-try:
-    from optimum.exporters.onnx import main_export
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.transformers.float16 import convert_float_to_float16
-    import onnx
-    from optimum.onnx import merge_decoders
-except ImportError as err:
-    print(f"cannot import optimum's ONNX exporter or onnxruntime ({err}); pip install -r bench/requirements.txt into .cache/pyref", file=sys.stderr)
-    sys.exit(3)
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-from transformers import T5TokenizerFast
 
-src, work, max_patches = sys.argv[1], sys.argv[2], int(sys.argv[3])
-model = os.path.join(work, "model")
-shutil.copytree(src, model)
-pp_file = os.path.join(model, "preprocessor_config.json")
-pp = json.load(open(pp_file))
-pp.update(max_patches=max_patches, processor_class="Pix2StructProcessor")
-json.dump(pp, open(pp_file, "w"))
-vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [(c, -1.0) for c in "abcdefghij"]
-tok = Tokenizer(models.Unigram(vocab, unk_id=2))
-tok.pre_tokenizer = pre_tokenizers.Metaspace()
-tok.decoder = decoders.Metaspace()
-T5TokenizerFast(tokenizer_object=tok, eos_token="</s>", pad_token="<pad>", unk_token="<unk>", extra_ids=0).save_pretrained(model)
-
-start = time.perf_counter()
-out = os.path.join(work, "export")
-main_export(model, output=out, task="image-to-text-with-past")
-export_s = time.perf_counter() - start
-
-start = time.perf_counter()
-qdir = os.path.join(work, "quantized", "onnx")
-os.makedirs(qdir)
-for name in ("encoder_model", "decoder_model_merged"):
-    quantize_dynamic(os.path.join(out, name + ".onnx"), os.path.join(qdir, name + "_quantized.onnx"), weight_type=QuantType.QInt8)
-quantize_s = time.perf_counter() - start
-
-start = time.perf_counter()
-hdir = os.path.join(work, "fp16", "onnx")
-os.makedirs(hdir)
-half = lambda name: convert_float_to_float16(onnx.load(os.path.join(out, name + ".onnx")), keep_io_types=False)
-onnx.save(half("encoder_model"), os.path.join(hdir, "encoder_model_fp16.onnx"))
-# The converter breaks the merged graph's If branches (their outer-scope names), so the pair is
-# converted and then merged as the exporter merges it.
-merge_decoders(half("decoder_model"), half("decoder_with_past_model"), save_path=os.path.join(hdir, "decoder_model_merged_fp16.onnx"), strict=False)
-print(json.dumps({"export_s": export_s, "quantize_s": quantize_s, "fp16_s": time.perf_counter() - start, "files": sorted(os.listdir(out))}))
-`;
 
 const CONFIGS = ['config.json', 'generation_config.json', 'preprocessor_config.json'];
 
@@ -107,7 +48,7 @@ function fakeFolder(names: readonly string[]): string {
 
 const work = tempDir('optimum');
 let skipReason: string | null = null;
-let timings: { export_s: number; quantize_s: number; fp16_s: number; files: string[] } | null = null;
+let exportSeconds = 0;
 const exportDir = path.join(work, 'export');
 const splitOnlyDir = path.join(work, 'split-only');
 const quantizedDir = path.join(work, 'quantized');
@@ -120,39 +61,34 @@ function skipped(t: TestContext): boolean {
 }
 
 before(() => {
-  const python = pyrefPython();
-  if (!python) {
-    skipReason = 'no .cache/pyref interpreter (run scripts/python-env.sh)';
+  // One export serves both this file and the Hub tests: optimum's own folder (work/export) and a
+  // transformers.js-style repository (work/repo/onnx) with the quantized and fp16 variants.
+  const start = performance.now();
+  const made = makeXenovaExport(work);
+  exportSeconds = (performance.now() - start) / 1000;
+  if (made.skip !== undefined) {
+    skipReason = made.skip;
     return;
   }
-  const maxPatches = referenceInputs('chart').maxPatches;
-  const run = spawnSync(python, ['-', MODEL_DIR, work, String(maxPatches)], {
-    input: EXPORT_SCRIPT,
-    encoding: 'utf8',
-    env: { ...process.env, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' },
-    maxBuffer: 64 << 20,
-  });
-  if (run.status === 3) {
-    skipReason = run.stderr.trim().split('\n').pop() ?? 'optimum is not importable';
-    return;
-  }
-  if (run.status !== 0) throw new Error(`optimum export failed (exit ${run.status}):\n${run.stderr.slice(-4000)}`);
-  timings = JSON.parse(run.stdout.trim().split('\n').pop()!);
+  const variants = path.join(made.repo, 'onnx');
   // The split pair alone, in an onnx/ subfolder with the configs at the root.
   linkInto(exportDir, splitOnlyDir, CONFIGS);
   linkInto(exportDir, path.join(splitOnlyDir, 'onnx'), ['encoder_model.onnx', 'decoder_model.onnx', 'decoder_with_past_model.onnx']);
   // Quantized graphs beside the plain merged ones: the variant option picks between them.
   linkInto(exportDir, quantizedDir, CONFIGS);
   linkInto(exportDir, path.join(quantizedDir, 'onnx'), ['encoder_model.onnx', 'decoder_model_merged.onnx']);
+  linkInto(variants, path.join(quantizedDir, 'onnx'), ['encoder_model_quantized.onnx', 'decoder_model_merged_quantized.onnx']);
   // The fp16 graphs alone, as an fp16-only repository would ship them.
   linkInto(exportDir, fp16Dir, CONFIGS);
+  linkInto(variants, path.join(fp16Dir, 'onnx'), ['encoder_model_fp16.onnx', 'decoder_model_merged_fp16.onnx']);
 });
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
 test('optimum export (timings)', (t) => {
   if (skipped(t)) return;
-  assert.ok(timings!.files.includes('decoder_model_merged.onnx') && timings!.files.includes('decoder_with_past_model.onnx'), timings!.files.join(', '));
-  t.diagnostic(`export ${timings!.export_s.toFixed(1)} s, dynamic quantization ${timings!.quantize_s.toFixed(1)} s, fp16 conversion ${timings!.fp16_s.toFixed(1)} s; files: ${timings!.files.join(', ')}`);
+  const files = fs.readdirSync(exportDir);
+  assert.ok(files.includes('decoder_model_merged.onnx') && files.includes('decoder_with_past_model.onnx'), files.join(', '));
+  t.diagnostic(`export, dynamic quantization and fp16 conversion ${exportSeconds.toFixed(1)} s; files: ${files.join(', ')}`);
 });
 
 for (const decoder of ['merged', 'split'] as const) {
