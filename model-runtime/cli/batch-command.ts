@@ -64,7 +64,7 @@ export async function runBatch(
     throw new UsageError(`${modelDir} holds an ONNX export, and batch needs a checkpoint with weights (model.safetensors or pytorch_model.bin); describe each image with \`pix2struct generate --model ${modelDir}\` instead`);
   }
   const checkpoint = loadCheckpoint(modelDir);
-  const model = await Pix2StructModel.load(checkpoint.dir, { threads: options.threads, cacheDir: options.cacheDir, precision: options.precision });
+  const model = await Pix2StructModel.load(checkpoint, { threads: options.threads, cacheDir: options.cacheDir, precision: options.precision });
   const tokenizer = checkpoint.tokenizerFile ? Pix2StructTokenizer.load(checkpoint.tokenizerFile) : null;
   // The same budget generate uses: asked for, else the checkpoint's, else its task's (not transformers' 19).
   const maxNewTokens = resolveMaxNewTokens(checkpoint.generation, options.maxNewTokens, registryEntryForFolder(modelDir)?.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS);

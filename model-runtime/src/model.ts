@@ -52,8 +52,9 @@ export class Pix2StructModel {
    * fp32 graphs; the CPU provider runs the precision `options.precision` settles for this CPU.
    * int8 kernels exist on the CPU provider only, so asking for int8 skips GPU providers.
    */
-  static async load(dir: string, options: LoadOptions = {}): Promise<Pix2StructModel> {
-    const checkpoint = loadCheckpoint(dir);
+  static async load(source: string | Checkpoint, options: LoadOptions = {}): Promise<Pix2StructModel> {
+    // A checkpoint already loaded is not read again (a .bin's pickle would be parsed twice).
+    const checkpoint = typeof source === 'string' ? loadCheckpoint(source) : source;
     const cpu = resolveCpuPrecision(options.precision ?? 'auto', detectCpuFeatures());
     const variantFor = (p: ExecutionProviderName): GraphVariant => (p === 'cpu' ? cpu.variant : { kind: 'fp32', portable: true });
     const built = new Map<string, GraphFiles>();

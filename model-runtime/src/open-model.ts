@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadCheckpoint } from './checkpoint/checkpoint';
 import { WEIGHT_FORMATS } from './checkpoint/weight-formats';
 import type { GenerationDefaults, Pix2StructConfig, PreprocessorConfig } from './checkpoint/config';
 import type { GenerateOptions, GenerateResult } from './generation/generate';
@@ -72,7 +71,7 @@ export async function openModel(dir: string, options: OptimumLoadOptions = {}): 
     };
   }
   const { variant: _variant, decoder: _decoder, ...loadOptions } = options;
-  const m = await Pix2StructModel.load(loadCheckpoint(dir).dir, loadOptions);
+  const m = await Pix2StructModel.load(dir, loadOptions);
   return {
     format: 'weights',
     config: m.config,
