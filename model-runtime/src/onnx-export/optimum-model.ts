@@ -13,7 +13,9 @@ import {
   type Pix2StructConfig,
   type PreprocessorConfig,
 } from '../checkpoint/config';
-import { ConfigError, UsageError } from '../errors';
+import { readJsonFile } from '../checkpoint/json-file';
+import { entryExists } from '../checkpoint/open-file';
+import { UsageError } from '../errors';
 import { generateWith, type GenerateOptions, type GenerateResult } from '../generation/generate';
 import type { LoadOptions } from '../model';
 import type { PreprocessedImage } from '../preprocess/patches';
@@ -36,18 +38,13 @@ export interface OptimumLoadOptions extends LoadOptions {
   decoder?: DecoderChoice;
 }
 
-/** The JSON configs sit at the export's root; with an onnx/ subfolder, possibly only beside the graphs. */
+/**
+ * The JSON configs sit at the export's root; with an onnx/ subfolder, possibly only beside the
+ * graphs. Read like a checkpoint's (regular files only, bounded, errors with line and column).
+ */
 function readJson(dirs: readonly string[], name: string, required: boolean): { file: string; value: unknown } {
-  const file = dirs.map((d) => path.join(d, name)).find((f) => fs.existsSync(f));
-  if (!file) {
-    if (required) throw new ConfigError(path.join(dirs[0]!, name), 'file not found (optimum exports keep it beside the .onnx files)');
-    return { file: path.join(dirs[0]!, name), value: undefined };
-  }
-  try {
-    return { file, value: JSON.parse(fs.readFileSync(file, 'utf8')) };
-  } catch (err) {
-    throw new ConfigError(file, `not valid JSON: ${(err as Error).message}`);
-  }
+  const file = dirs.map((d) => path.join(d, name)).find((f) => entryExists(f)) ?? path.join(dirs[0]!, name);
+  return { file, value: readJsonFile(file, required, ' (optimum exports keep it beside the .onnx files)') };
 }
 
 interface EncoderSignature {
