@@ -2,6 +2,7 @@
 // tree survives a window reload: the RunRecord (enough to find the run on its host again) and
 // the last status seen (shown until the launcher reconnects). Everything else lives on the host.
 import { RUN_STATES, TRAINING_TASKS, type HostTarget, type RunRecord, type RunStatus } from '../../training/launcher/types';
+import { isRunId } from '../../training/launcher/run-id';
 
 /** The part of vscode.Memento the store uses. */
 export interface StateMemento {
@@ -28,7 +29,6 @@ interface Stored {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
-const RUN_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 function parseTarget(v: unknown): HostTarget | null {
   if (!isObject(v)) return null;
@@ -52,7 +52,7 @@ function parseTarget(v: unknown): HostTarget | null {
 export function parseRunRecord(v: unknown): RunRecord | null {
   if (!isObject(v)) return null;
   const target = parseTarget(v.target);
-  if (!target || !isString(v.id) || !RUN_ID.test(v.id) || !isString(v.name) || !isString(v.remoteDir) || !isString(v.createdAt)) return null;
+  if (!target || !isRunId(v.id) || !isString(v.name) || !isString(v.remoteDir) || !isString(v.createdAt)) return null;
   if (!TRAINING_TASKS.includes(v.task as never)) return null;
   return { id: v.id, name: v.name, task: v.task as RunRecord['task'], target, remoteDir: v.remoteDir, createdAt: v.createdAt };
 }

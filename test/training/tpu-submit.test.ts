@@ -15,6 +15,7 @@ import { Launcher } from '../../training/launcher/launcher';
 import { LauncherInputError } from '../../training/launcher/errors';
 import type { RunSpec } from '../../training/launcher/types';
 import type { TpuVmTarget } from '../../training/launcher/tpu-lifecycle';
+import { RUN_ID_PATTERN } from '../../training/launcher/run-id';
 
 const skip = sshdAvailable() ? false : 'needs /usr/sbin/sshd, ssh and scp';
 const CODE_DIR = path.resolve(__dirname, '../../training/remote');
@@ -49,7 +50,7 @@ describe('submitTpuRun (fake cloud API, real sshd)', { skip }, () => {
 
   test('returns the record while the phases go on; the VM gets the bucket and size; the Launcher follows it to the end', async () => {
     const { record, done } = await submitTpuRun({ target, spec: runSpec('gs://team-bucket/pix2struct'), codeDir: CODE_DIR, gcloud: fake.gcloud, dryRun: true, pollMs: 1 });
-    assert.match(record.id, /^[a-z0-9][a-z0-9-]{0,63}$/);
+    assert.match(record.id, RUN_ID_PATTERN);
     const onVm = path.join(fake.workerHome(target.name, 0), record.remoteDir);
     const wire = JSON.parse(fs.readFileSync(path.join(onVm, 'spec.json'), 'utf8'));
     assert.equal(wire.name, runSpec(undefined).name, 'the name arrived as data');

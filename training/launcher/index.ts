@@ -1,5 +1,9 @@
 // Public surface of the launcher (no vscode import): src/ uses only what is exported here.
 export * from './types';
+export { RUN_ID_PATTERN, isRunId, newRunId } from './run-id';
+export { runLifecycle, type LifecycleOptions } from './run-lifecycle';
+export type { RunDriver, RunStep, StepState, LauncherSideState } from './run-driver';
+export { sleep, retryWithBackoff, type BackoffPolicy, type Attempt } from './backoff';
 export type { RemoteTransport, ExecOptions, ExecResult } from './transport';
 export { Launcher, type LauncherOptions, type ReconnectOptions, type RunSummary, type TailOptions, type SubmitStateHandler } from './launcher';
 export { createTransport, registerTransport, type TransportFactory } from './transport-factory';

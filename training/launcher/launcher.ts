@@ -1,26 +1,30 @@
 // Submits, follows, cancels and rediscovers fine-tuning runs on remote hosts. Everything about a
 // run lives in its folder on the host (training/PROTOCOL.md); a Launcher only remembers
 // RunRecords, so a new instance (or a reloaded VS Code) finds and tails the same runs again.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RemoteTransport } from './transport';
-import { isTerminal, type HostTarget, type RunRecord, type RunSpec, type RunState, type RunStatus, type TailHandlers, type TailPosition } from './types';
+import type { HostTarget, RunRecord, RunSpec, RunState, RunStatus, TailHandlers, TailPosition } from './types';
 import { createTransport } from './transport-factory';
-import { ensureCodeBundle, mkdirRemote, readCodeBundle, type CodeBundle } from './code-bundle';
-import { listEntryFromWire, metricFromWire, specToWire, statusFromWire, isTrainingTask } from './wire';
+import { ensureCodeBundle, readCodeBundle, type CodeBundle } from './code-bundle';
+import { listEntryFromWire, specToWire, statusFromWire, isTrainingTask } from './wire';
+import { createdAtFromId, isRunId, newRunId } from './run-id';
+import { retryWithBackoff, type BackoffPolicy } from './backoff';
+import { controlArgv, runJsonCommand } from './host-commands';
+import { runLifecycle } from './run-lifecycle';
+import { SupervisorRunDriver } from './supervisor-run-driver';
+import { followTailStream } from './tail-stream';
 import {
   AuthFailedError,
   HostKeyChangedError,
   HostKeyUnknownError,
-  LauncherError,
   LauncherInputError,
   RemoteCommandError,
   TailGaveUpError,
   UnsafeWordError,
 } from './errors';
 
-export interface ReconnectOptions {
+export interface ReconnectOptions extends BackoffPolicy {
   /** First wait after a drop; doubles per failed attempt up to maxDelayMs. */
   initialDelayMs: number;
   maxDelayMs: number;
@@ -58,7 +62,6 @@ export interface TailOptions {
 
 export type SubmitStateHandler = (state: RunState, record: RunRecord) => void;
 
-const RUN_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const CHECKPOINT = /^(final|step-\d+)$/;
 const DEFAULT_RECONNECT: ReconnectOptions = { initialDelayMs: 500, maxDelayMs: 10_000, giveUpAfterMs: 5 * 60_000, stallMs: 20_000 };
 
@@ -86,41 +89,26 @@ export class Launcher {
    * the record, so a caller can start tailing before submit returns.
    */
   async submit(target: HostTarget, spec: RunSpec, onState?: SubmitStateHandler, options: { signal?: AbortSignal } = {}): Promise<RunRecord> {
-    const { signal } = options;
     validateSpec(spec);
     const localDataset = spec.dataset.location === 'local' ? path.resolve(spec.dataset.path) : null;
     if (localDataset && !fs.existsSync(localDataset)) throw new LauncherInputError(`The dataset ${localDataset} does not exist on this machine.`);
     const uploadName = localDataset && fs.statSync(localDataset).isFile() ? `upload/dataset/${path.basename(localDataset)}` : 'upload/dataset';
     const id = newRunId();
     const record: RunRecord = { id, name: spec.name, task: spec.task, target, remoteDir: `${this.remoteRoot}/runs/${id}`, createdAt: new Date().toISOString() };
-
-    const transport = this.transport(target);
-    const code = await this.ensureCode(target, signal);
-    const wireSpec = specToWire(spec, localDataset ? uploadName : spec.dataset.path, target);
-    await this.control(transport, code, ['init', record.remoteDir], { stdin: JSON.stringify(wireSpec), signal });
-    onState?.('preparing', record);
-    try {
-      await this.control(transport, code, ['set-state', record.remoteDir, 'uploading'], { stdin: localDataset ? 'uploading the dataset' : 'nothing to upload', signal });
-      onState?.('uploading', record);
-      if (localDataset) {
-        const dest = `${record.remoteDir}/upload/dataset`;
-        await mkdirRemote(transport, dest, signal);
-        await transport.upload(localDataset, dest, { signal });
-      }
-      await this.control(transport, code, ['start', record.remoteDir], { signal });
-    } catch (e) {
-      // Leave the run in a terminal state the user can see, with the reason.
-      const reason = e instanceof Error ? e.message : String(e);
-      await this.control(transport, code, ['set-state', record.remoteDir, 'failed'], { stdin: `submit failed: ${reason}` }).catch(() => undefined);
-      throw e;
-    }
+    const driver = new SupervisorRunDriver({
+      transport: this.transport(target),
+      record,
+      wireSpec: specToWire(spec, localDataset ? uploadName : spec.dataset.path, target),
+      localDataset,
+      controlPython: this.controlPython,
+      deployCode: (signal) => this.ensureCode(target, signal),
+    });
+    await runLifecycle(driver, { signal: options.signal, onState: (state) => onState?.(state, record) });
     return record;
   }
 
   async status(record: RunRecord, options: { signal?: AbortSignal } = {}): Promise<RunStatus> {
-    const transport = this.transport(record.target);
-    const code = await this.ensureCode(record.target, options.signal);
-    return statusFromWire(await this.control(transport, code, ['status', checkRunDir(record)], { signal: options.signal }));
+    return statusFromWire(await this.control(record.target, ['status', checkRunDir(record)], options.signal));
   }
 
   /**
@@ -132,55 +120,42 @@ export class Launcher {
     const runDir = checkRunDir(record);
     const transport = this.transport(record.target);
     const position: TailPosition = { logOffset: options.from?.logOffset ?? 0, metricsOffset: options.from?.metricsOffset ?? 0 };
-    let attempt = 0;
-    let downSince: number | null = null;
-    for (;;) {
-      signal?.throwIfAborted();
-      let reason: string;
+    return retryWithBackoff<RunStatus>(async () => {
       let progressed = false;
       try {
-        const code = await this.ensureCode(record.target, signal);
-        const outcome = await this.tailOnce(transport, code, runDir, position, handlers, options, () => (progressed = true));
-        if (outcome.terminal) return outcome.terminal;
-        reason = outcome.reason;
+        const dir = await this.ensureCode(record.target, signal);
+        const end = await followTailStream({
+          transport, code: { python: this.controlPython, dir }, runDir, position, handlers, stallMs: this.reconnect.stallMs, signal,
+          onPosition: options.onPosition, onData: () => (progressed = true),
+        });
+        return end.terminal ? { kind: 'done', value: end.terminal } : { kind: 'lost', reason: end.reason, progressed };
       } catch (e) {
-        if (signal?.aborted) throw e;
-        if (e instanceof HostKeyChangedError || e instanceof HostKeyUnknownError || e instanceof AuthFailedError || e instanceof UnsafeWordError || e instanceof RemoteCommandError) throw e;
-        reason = e instanceof Error ? e.message : String(e);
+        if (signal?.aborted || isPermanent(e)) throw e;
         this.codeOnHost.delete(targetKey(record.target)); // probe again after a failure
+        return { kind: 'lost', reason: e instanceof Error ? e.message : String(e), progressed };
       }
-      if (progressed) {
-        attempt = 0;
-        downSince = null;
-      }
-      downSince ??= Date.now();
-      const down = Date.now() - downSince;
-      if (down >= this.reconnect.giveUpAfterMs) throw new TailGaveUpError(transport.label, record.id, down, reason);
-      attempt += 1;
-      handlers.onReconnect?.(attempt, reason);
-      const delay = Math.min(this.reconnect.initialDelayMs * 2 ** (attempt - 1), this.reconnect.maxDelayMs, Math.max(0, this.reconnect.giveUpAfterMs - down));
-      await sleep(delay, signal);
-    }
+    }, {
+      policy: this.reconnect,
+      signal,
+      onRetry: (attempt, reason) => handlers.onReconnect?.(attempt, reason),
+      giveUp: (downMs, reason) => new TailGaveUpError(transport.label, record.id, downMs, reason),
+    });
   }
 
   /** Stops the run's whole process group on the host; resolves with the resulting status. */
   async cancel(record: RunRecord, options: { signal?: AbortSignal } = {}): Promise<RunStatus> {
-    const transport = this.transport(record.target);
-    const code = await this.ensureCode(record.target, options.signal);
-    const out = await this.control(transport, code, ['cancel', checkRunDir(record)], { signal: options.signal });
+    const out = await this.control(record.target, ['cancel', checkRunDir(record)], options.signal);
     if (out && typeof out === 'object' && 'state' in out) return statusFromWire(out);
     return this.status(record, options);
   }
 
   /** Every run folder on the host, newest first. */
   async listRuns(target: HostTarget, options: { signal?: AbortSignal } = {}): Promise<RunSummary[]> {
-    const transport = this.transport(target);
-    const code = await this.ensureCode(target, options.signal);
-    const out = await this.control(transport, code, ['list', `${this.remoteRoot}/runs`], { signal: options.signal });
-    if (!Array.isArray(out)) throw new RemoteCommandError(transport.label, 'control.py list', 0, '', `unexpected output ${JSON.stringify(out).slice(0, 200)}`);
+    const out = await this.control(target, ['list', `${this.remoteRoot}/runs`], options.signal);
+    if (!Array.isArray(out)) throw new RemoteCommandError(this.transport(target).label, 'control.py list', 0, '', `unexpected output ${JSON.stringify(out).slice(0, 200)}`);
     return out
       .map(listEntryFromWire)
-      .filter((e): e is NonNullable<typeof e> => e !== null && RUN_ID.test(e.id))
+      .filter((e): e is NonNullable<typeof e> => e !== null && isRunId(e.id))
       .map((e) => ({ id: e.id, name: e.name, task: e.task, target, remoteDir: `${this.remoteRoot}/runs/${e.id}`, createdAt: createdAtFromId(e.id) ?? e.updatedAt, state: e.state, updatedAt: e.updatedAt }))
       .sort((a, b) => b.id.localeCompare(a.id));
   }
@@ -233,98 +208,17 @@ export class Launcher {
     return p;
   }
 
-  /** Runs a control.py command and returns its parsed JSON output. */
-  private async control(transport: RemoteTransport, codeDir: string, args: string[], options: { stdin?: string; signal?: AbortSignal }): Promise<unknown> {
-    const r = await transport.exec([this.controlPython, `${codeDir}/control.py`, ...args], options);
-    const parsed = parseJson(r.stdout.trim().split('\n').pop() ?? '');
-    if (r.code === 127) {
-      throw new RemoteCommandError(transport.label, `control.py ${args[0]}`, r.code, r.stderr, `${this.controlPython} was not found on the host; install Python 3.8 or newer there`);
-    }
-    if (r.code !== 0) {
-      const detail = parsed && typeof parsed === 'object' && 'error' in parsed ? String((parsed as { error: unknown }).error) : undefined;
-      throw new RemoteCommandError(transport.label, `control.py ${args[0]}`, r.code, r.stderr, detail);
-    }
-    if (parsed === undefined) throw new RemoteCommandError(transport.label, `control.py ${args[0]}`, r.code, r.stderr, `printed no JSON: ${r.stdout.slice(0, 200)}`);
-    return parsed;
+  /** Runs a control.py command on the target and returns its JSON answer. */
+  private async control(target: HostTarget, args: string[], signal?: AbortSignal): Promise<unknown> {
+    const transport = this.transport(target);
+    const code = { python: this.controlPython, dir: await this.ensureCode(target, signal) };
+    return runJsonCommand(transport, code, controlArgv(code, args), `control.py ${args[0]}`, { signal });
   }
+}
 
-  /** One `control.py tail` connection. Resolves when it ends; terminal is set only for a clean end. */
-  private tailOnce(
-    transport: RemoteTransport,
-    codeDir: string,
-    runDir: string,
-    position: TailPosition,
-    handlers: TailHandlers,
-    options: TailOptions,
-    onProgress: () => void,
-  ): Promise<{ terminal?: RunStatus; reason: string }> {
-    const attempt = new AbortController();
-    const stop = () => attempt.abort(options.signal?.reason);
-    if (options.signal?.aborted) stop();
-    else options.signal?.addEventListener('abort', stop, { once: true });
-    let stalled = false;
-    let watchdog: NodeJS.Timeout;
-    const arm = () => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => {
-        stalled = true;
-        attempt.abort(new LauncherError('stream stalled'));
-      }, this.reconnect.stallMs);
-    };
-    arm();
-    let pending = '';
-    let terminal: RunStatus | undefined;
-    let remoteError: string | undefined;
-    const onLine = (line: string) => {
-      const msg = parseJson(line) as Record<string, unknown> | undefined;
-      if (!msg || typeof msg !== 'object') return;
-      if ('log' in msg && typeof msg.log === 'string') {
-        if (typeof msg.log_offset === 'number') position.logOffset = msg.log_offset;
-        handlers.onLog?.(msg.log);
-      } else if ('metric' in msg) {
-        if (typeof msg.metrics_offset === 'number') position.metricsOffset = msg.metrics_offset;
-        handlers.onMetric?.(metricFromWire(msg.metric));
-      } else if ('status' in msg) {
-        const status = statusFromWire(msg.status);
-        if (isTerminal(status.state)) terminal = status;
-        handlers.onStatus?.(status);
-      } else if ('error' in msg) {
-        remoteError = String(msg.error);
-        return;
-      }
-      options.onPosition?.({ ...position });
-    };
-    const onStdout = (chunk: Buffer) => {
-      arm();
-      onProgress();
-      pending += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (line.trim()) onLine(line);
-      }
-    };
-    const args = [this.controlPython, `${codeDir}/control.py`, 'tail', runDir, String(position.logOffset), String(position.metricsOffset)];
-    return transport
-      .exec(args, { onStdout, signal: attempt.signal })
-      .then(
-        (r) => {
-          if (remoteError !== undefined) throw new RemoteCommandError(transport.label, 'control.py tail', r.code, r.stderr, remoteError);
-          // A partial last line is dropped: its offset was never taken, so the next attempt resends it.
-          if (terminal && r.code === 0) return { terminal, reason: 'finished' };
-          return { reason: r.code === 0 ? 'the stream ended before the run did' : `tail exited with ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}` };
-        },
-        (e) => {
-          if (stalled && !options.signal?.aborted) return { reason: `no data for ${Math.round(this.reconnect.stallMs / 1000)} s` };
-          throw e;
-        },
-      )
-      .finally(() => {
-        clearTimeout(watchdog);
-        options.signal?.removeEventListener('abort', stop);
-      });
-  }
+/** Errors that reconnecting cannot cure: the user must act (keys, host keys) or the host refused the request. */
+function isPermanent(e: unknown): boolean {
+  return e instanceof HostKeyChangedError || e instanceof HostKeyUnknownError || e instanceof AuthFailedError || e instanceof UnsafeWordError || e instanceof RemoteCommandError;
 }
 
 function validateSpec(spec: RunSpec): void {
@@ -338,7 +232,7 @@ function validateSpec(spec: RunSpec): void {
 }
 
 function checkRunDir(record: RunRecord): string {
-  if (!RUN_ID.test(record.id)) throw new LauncherInputError(`${JSON.stringify(record.id)} is not a run id.`);
+  if (!isRunId(record.id)) throw new LauncherInputError(`${JSON.stringify(record.id)} is not a run id.`);
   if (!/^[A-Za-z0-9_./-]+$/.test(record.remoteDir) || !record.remoteDir.endsWith(`/runs/${record.id}`)) {
     throw new LauncherInputError(`${JSON.stringify(record.remoteDir)} is not a run folder.`);
   }
@@ -347,35 +241,3 @@ function checkRunDir(record: RunRecord): string {
 
 const targetKey = (target: HostTarget) => JSON.stringify(target);
 
-export function newRunId(now = new Date()): string {
-  const iso = now.toISOString(); // 2026-11-24T21:15:00.000Z
-  return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${crypto.randomBytes(3).toString('hex')}`;
-}
-
-function createdAtFromId(id: string): string | null {
-  const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-/.exec(id);
-  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z` : null;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

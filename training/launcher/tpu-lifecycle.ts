@@ -6,6 +6,7 @@ import type { HostTarget } from './types';
 import { Gcloud, GcloudCommandError, GcloudError, classifyGcloudFailure } from './gcloud';
 import { checkTpuVmRef, locationArgs } from './tpu-transport';
 import { LauncherInputError } from './errors';
+import { sleep } from './backoff';
 
 export type TpuVmTarget = Extract<HostTarget, { kind: 'tpu-vm' }>;
 
@@ -122,15 +123,4 @@ export async function deleteTpuVm(gcloud: Gcloud, target: TpuVmTarget, signal?: 
   if (result.code !== 0 && !NOT_FOUND.test(result.stderr)) {
     throw classifyGcloudFailure(['compute', 'tpus', 'tpu-vm', 'delete'], result.code, result.stderr);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 }

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LauncherInputError } from './errors';
-import { newRunId } from './launcher';
+import { newRunId } from './run-id';
 import { runOnTpuVm, type TpuRunEvent, type TpuRunResult } from './tpu-run';
 import type { Gcloud } from './gcloud';
 import type { TpuVmTarget } from './tpu-lifecycle';

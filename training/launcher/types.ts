@@ -1,10 +1,9 @@
 // The launcher's public types: what src/ (VS Code) sees of a remote fine-tuning run.
 // The wire format on the host is in training/PROTOCOL.md (snake_case there, camelCase here).
 
-export const RUN_STATES = ['preparing', 'uploading', 'installing', 'running', 'succeeded', 'failed', 'cancelled'] as const;
-export type RunState = (typeof RUN_STATES)[number];
-export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'cancelled'];
-export const isTerminal = (state: RunState): boolean => TERMINAL_STATES.includes(state);
+import type { RunState } from './run-states';
+
+export { RUN_STATES, TERMINAL_STATES, isTerminal, type RunState, type TerminalState } from './run-states';
 
 export const TRAINING_TASKS = [
   'textcaps', 'chartqa', 'screen2words', 'widget_captioning', 'refexp',

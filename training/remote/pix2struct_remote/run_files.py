@@ -21,7 +21,10 @@ TASKS = (
     "textcaps", "chartqa", "screen2words", "widget_captioning", "refexp",
     "docvqa", "infographicvqa", "ocrvqa", "ai2d", "custom",
 )
-RUN_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# The one run-id pattern of the Python side (the launcher's is training/launcher/run-id.ts; a shared
+# list in test/remote/fixtures/run-ids.json holds both to the same verdicts). \Z, not $: Python's $
+# also matches before a trailing newline, so "abc\n" would pass where the launcher refuses it.
+RUN_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")
 
 SPEC_FILE = "spec.json"
 STATUS_FILE = "status.json"

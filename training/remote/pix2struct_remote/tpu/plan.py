@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..run_files import RUN_ID_PATTERN
+
 PIX2STRUCT_REPO = "https://github.com/google-research/pix2struct.git"
 LIBTPU_RELEASES = "https://storage.googleapis.com/jax-releases/libtpu_releases.html"
 # The converter imports t5x (installed with pix2struct) and writes the checkpoint with torch.
@@ -41,7 +43,6 @@ GIN_SIZES = ("base", "large")
 
 _BUCKET = re.compile(r"^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/[^\x00-\x1f\x7f]*)?$")
 _GIN_NAME = re.compile(r"^[a-z0-9_]{1,100}$")
-_RUN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _GCP_WORD = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 
 
@@ -257,7 +258,7 @@ def copy_to_bucket_step(options: TpuOptions, paths: Paths, run_id: str) -> Step:
 def build_plan(spec: Dict[str, Any], run_dir: str, home: str, python: Optional[str] = None) -> List[Step]:
     """Every step up to training, in the README's order; the convert step follows once the checkpoint is known."""
     run_id = os.path.basename(os.path.normpath(run_dir))
-    if not _RUN_ID.match(run_id):
+    if not RUN_ID_PATTERN.match(run_id):
         raise PlanError(f"run folder name {run_id!r} is not a run id")
     options = tpu_options(spec)
     paths = Paths(home=home, run_dir=run_dir)
