@@ -24,14 +24,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { Pix2StructModel } from '../model-runtime/src/model';
-import { GraphBuilder } from '../model-runtime/src/onnx/graph-builder';
-import { decodeImage } from '../model-runtime/src/preprocess/decode-image';
-import { preprocessImage } from '../model-runtime/src/preprocess/index';
-import { findCudaProviderInstall } from '../model-runtime/src/runtime/cuda-provider-install';
-import { precheckProvider, type ExecutionProviderName } from '../model-runtime/src/runtime/execution-providers';
-import { hardwareVulkanDrivers, surveyVulkan, webgpuSkipReason } from '../model-runtime/src/runtime/gpu-detection';
-import { libraryFindable } from '../model-runtime/src/runtime/shared-library-deps';
+import {
+  decodeImage,
+  findCudaProviderInstall,
+  GraphBuilder,
+  hardwareVulkanDrivers,
+  libraryFindable,
+  Pix2StructModel,
+  precheckProvider,
+  preprocessImage,
+  surveyVulkan,
+  webgpuSkipReason,
+  type ExecutionProviderName,
+} from '../model-runtime/src/index';
 
 /**
  * Per-provider tolerance (max |diff| against transformers' float32 references). WebGPU runs our

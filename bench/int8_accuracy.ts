@@ -8,11 +8,7 @@
  * usage: int8_accuracy.ts --model DIR --image PNG --cache-dir DIR [--patches 1024] [--tokens 32] [--threads N]
  */
 import { parseArgs } from 'node:util';
-import { argmax, topK } from '../model-runtime/src/generation/logits';
-import { Pix2StructModel } from '../model-runtime/src/model';
-import { decodeImage } from '../model-runtime/src/preprocess/decode-image';
-import { preprocessImage } from '../model-runtime/src/preprocess/index';
-import { relativeError } from '../model-runtime/src/runtime/precision';
+import { argmax, decodeImage, Pix2StructModel, preprocessImage, relativeError, topK } from '../model-runtime/src/index';
 
 const CONFIDENT_MARGIN = 1.0;
 

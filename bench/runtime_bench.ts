@@ -10,10 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { argmax } from '../model-runtime/src/generation/logits';
-import { Pix2StructModel } from '../model-runtime/src/model';
-import { decodeImage } from '../model-runtime/src/preprocess/decode-image';
-import { preprocessImage } from '../model-runtime/src/preprocess/index';
+import { argmax, decodeImage, Pix2StructModel, preprocessImage } from '../model-runtime/src/index';
 import { GEMM_SHAPE, ortGemmGflops } from './ort_gemm';
 
 interface Args {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { altTextEdit, candidatePaths, findImageReferences, referenceAt, replaceAltEdit, type ImageReference } from './alt-text';
-import type { DescribeResult } from './protocol';
+import type { DescribeResult } from './protocol/describe-result';
 
 const IMAGE_FILE = /\.(png|jpe?g|webp|gif|bmp|tiff?|avif)$/i;
 const DOCUMENTS: vscode.DocumentSelector = [{ language: 'markdown' }, { language: 'html' }];

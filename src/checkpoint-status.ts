@@ -5,8 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findCachedModel } from '../model-runtime/src/hub/index';
-import type { OptimumVariant } from '../model-runtime/src/onnx-export/layout';
+import { findCachedModel, type OptimumVariant } from '../model-runtime/src/index';
 
 export type CheckpointState = 'folder' | 'missing-folder' | 'downloaded' | 'not-downloaded';
 

@@ -1,4 +1,4 @@
-import type { DescribeResult, TaskId } from './protocol';
+import type { DescribeResult, TaskId } from './protocol/describe-result';
 
 /** What a continuation starts from: the stopped run's ids, fed to the decoder before it generates on. */
 export interface ContinuePrefix {

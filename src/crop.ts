@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import type { Box } from './protocol';
+import type { Box } from './protocol/common';
 
 export class CropError extends Error {}
 

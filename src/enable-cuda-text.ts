@@ -2,8 +2,7 @@
  * What "Pix2Struct: Enable CUDA" tells the user — the consent prompt, the progress bar — kept apart
  * from src/enable-cuda.ts (which needs vscode) so it can be tested in plain Node.
  */
-import type { InstallProgress, ResolvedCudaPackage } from '../model-runtime/src/runtime/cuda-provider-install';
-import { libraryFindable } from '../model-runtime/src/runtime/shared-library-deps';
+import { libraryFindable, type InstallProgress, type ResolvedCudaPackage } from '../model-runtime/src/index';
 
 /** Libraries the CUDA provider loads from the system, and what provides each. */
 const SYSTEM_LIBRARIES: [string, string][] = [

@@ -5,8 +5,8 @@
  * `providerLibraryDir` and the runtime links the libraries in when a session asks for CUDA.
  */
 import * as vscode from 'vscode';
-import { AbortError } from '../model-runtime/src/errors';
 import {
+  AbortError,
   cudaProviderTarget,
   findCudaProviderInstall,
   installCudaProvider,
@@ -14,7 +14,7 @@ import {
   resolveCudaProviderPackage,
   type CudaProviderTarget,
   type ResolvedCudaPackage,
-} from '../model-runtime/src/runtime/cuda-provider-install';
+} from '../model-runtime/src/index';
 import { consentPrompt, installPercent, missingSystemLibraries, phaseText } from './enable-cuda-text';
 
 export const ENABLE_CUDA_COMMAND = 'pix2struct.enableCuda';

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { findCachedModel } from '../model-runtime/src/hub/index';
+import { findCachedModel } from '../model-runtime/src/index';
 import { providerLibraryDir } from './enable-cuda';
-import type { FindElementResult } from './find-element-protocol';
+import type { FindElementResult } from './protocol/find-element';
 import type { InferenceClient } from './inference-client';
 import { resolveModelFolder } from './model-location';
 import type { Pix2StructPanel } from './panel';
-import type { FromWebview } from './protocol';
+import type { FromWebview } from './protocol/panel';
 import { hubCacheDir, readSettings } from './settings';
 
 /** What Find Element needs from the rest of the extension. */

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import type { FindElementRequest, FindElementResult } from './find-element-protocol';
-import type { DescribeRequest, DescribeResult, FromWorker, ToWorker } from './protocol';
+import type { FindElementRequest, FindElementResult } from './protocol/find-element';
+import type { DescribeResult } from './protocol/describe-result';
+import type { DescribeRequest, FromWorker, ToWorker } from './protocol/worker';
 
 type Pending = {
   // The reply's result type follows the request's kind.

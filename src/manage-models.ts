@@ -1,14 +1,21 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { findCachedModel, listOnnxVariants } from '../model-runtime/src/hub/index';
-import type { OptimumVariant } from '../model-runtime/src/onnx-export/layout';
-import { folderOnnxVariants, type OnnxVariantInfo } from '../model-runtime/src/onnx-export/variants';
-import { folderFormat } from '../model-runtime/src/open-model';
-import { DEFAULT_MODEL_FOR_TASK, findRegistryEntry, REGISTRY, type Pix2StructTask } from '../model-runtime/src/registry';
+import {
+  DEFAULT_MODEL_FOR_TASK,
+  findCachedModel,
+  findRegistryEntry,
+  folderFormat,
+  folderOnnxVariants,
+  listOnnxVariants,
+  REGISTRY,
+  type OnnxVariantInfo,
+  type OptimumVariant,
+  type Pix2StructTask,
+} from '../model-runtime/src/index';
 import { resolveModelFolder } from './model-location';
 import { decideVariant } from './onnx-variant-choice';
 import { hubCacheDir, onnxVariantSetting } from './settings';
-import type { TaskId } from './protocol';
+import type { TaskId } from './protocol/describe-result';
 
 /** Which setting holds the checkpoint for each panel task, and the registry tasks that fit it. */
 const TASK_SETTINGS: { task: TaskId; setting: string; label: string; fits: Pix2StructTask[] }[] = [

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { downloadModel, findCachedModel } from '../model-runtime/src/hub/index';
-import { findRegistryEntry } from '../model-runtime/src/registry';
+import { downloadModel, findCachedModel, findRegistryEntry } from '../model-runtime/src/index';
 import { hubCacheDir, onnxVariantSetting } from './settings';
 
 /**

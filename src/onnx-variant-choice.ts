@@ -2,8 +2,7 @@
  * What Manage Models asks about an ONNX-export checkpoint: which of its variants to run. Kept
  * free of `vscode` so the decision is tested on its own; manage-models.ts shows it.
  */
-import type { OptimumVariant } from '../model-runtime/src/onnx-export/layout';
-import type { OnnxVariantInfo } from '../model-runtime/src/onnx-export/variants';
+import type { OnnxVariantInfo, OptimumVariant } from '../model-runtime/src/index';
 
 export interface VariantItem {
   label: string;

@@ -3,7 +3,7 @@ import type { AltText } from './alt-text-commands';
 import { cropImageFile } from './crop';
 import type { ImageKeys } from './image-keys';
 import type { Pix2StructPanel } from './panel';
-import type { FromWebview } from './protocol';
+import type { FromWebview } from './protocol/panel';
 
 export interface PanelRequestHost {
   keys: ImageKeys;

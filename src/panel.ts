@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { webviewHtml } from './webview-html';
-import { parseFromWebview, rejectedRequestId, type FromWebview, type ToWebview } from './protocol';
+import { parseFromWebview, rejectedRequestId, type FromWebview, type ToWebview } from './protocol/panel';
 
 /**
  * The Pix2Struct panel: one webview, strict CSP with a per-load nonce, messages validated on

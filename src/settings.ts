@@ -1,9 +1,17 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { OPTIMUM_VARIANTS, type OptimumVariant } from '../model-runtime/src/onnx-export/layout';
-import { DEFAULT_MODEL_FOR_TASK, findRegistryEntry, maxNewTokensFor, type OutputKind, type Pix2StructTask } from '../model-runtime/src/registry';
-import type { ExecutionProviderSetting, PrecisionSetting, TaskId } from './protocol';
+import {
+  DEFAULT_MODEL_FOR_TASK,
+  findRegistryEntry,
+  maxNewTokensFor,
+  OPTIMUM_VARIANTS,
+  type OptimumVariant,
+  type OutputKind,
+  type Pix2StructTask,
+} from '../model-runtime/src/index';
+import type { ExecutionProviderSetting, PrecisionSetting } from './protocol/common';
+import type { TaskId } from './protocol/describe-result';
 
 /** The extension's settings, read fresh for every request so changes apply at once. */
 export interface Settings {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import type { PrecisionInfo } from './protocol';
+import type { PrecisionInfo } from './protocol/common';
 
 /** The status bar item names the loaded checkpoint, the execution provider and the precision it runs in. */
 const loaded = new WeakMap<vscode.StatusBarItem, { model: string; provider: string; precision: PrecisionInfo } | undefined>();

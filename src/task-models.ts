@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { checkpointStatus } from './checkpoint-status';
-import { TASK_IDS, type TaskModelInfo } from './protocol';
+import { TASK_IDS } from './protocol/describe-result';
+import type { TaskModelInfo } from './protocol/panel';
 import { hubCacheDir, readSettings } from './settings';
 
 /** Per task: the checkpoint its setting names and whether it is on this machine. */

@@ -1,5 +1,5 @@
 /** Lets the user drag a rectangle over the image; reports it in the image's own pixels. */
-import type { Box } from '../src/protocol';
+import type { Box } from '../src/protocol/common';
 import { placeOverlay } from './overlay';
 
 export function enableBoxDrawing(image: HTMLImageElement, overlay: HTMLElement, onBox: (box: Box) => void): () => void {

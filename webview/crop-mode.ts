@@ -2,7 +2,7 @@
  * Crop mode: the user drags a rectangle over the image (in image pixels, at any zoom), Enter or
  * Apply sends it to the extension, Esc or Cancel leaves the image as it is.
  */
-import type { Box } from '../src/protocol';
+import type { Box } from '../src/protocol/common';
 import { enableBoxDrawing } from './box-drawing';
 import { hideOverlay } from './overlay';
 

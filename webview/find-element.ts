@@ -3,8 +3,10 @@
  * the image, the ranked list, and grounding tree nodes on first hover or focus. Talks to the
  * extension only through the typed protocol.
  */
-import type { FindElementResult, FindToWebview } from '../src/find-element-protocol';
-import type { Box, FromWebview, ToWebview, TreeNode } from '../src/protocol';
+import type { FindElementResult, FindToWebview } from '../src/protocol/find-element';
+import type { Box } from '../src/protocol/common';
+import type { TreeNode } from '../src/protocol/describe-result';
+import type { FromWebview, ToWebview } from '../src/protocol/panel';
 
 export interface FindElementUi {
   image: HTMLImageElement;

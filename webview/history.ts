@@ -3,7 +3,7 @@
  * start of the result). Entries are buttons; arrow keys, Home and End move between them and
  * Enter re-opens one.
  */
-import type { DescribeResult, TaskId } from '../src/protocol';
+import type { DescribeResult, TaskId } from '../src/protocol/describe-result';
 
 export interface HistoryEntry {
   task: TaskId;

@@ -2,7 +2,9 @@
  * The Pix2Struct panel. It only talks to the extension through the typed protocol; the
  * extension validates everything it receives.
  */
-import type { Box, DescribeResult, FromWebview, TaskId, TaskModelInfo, ToWebview } from '../src/protocol';
+import type { Box } from '../src/protocol/common';
+import type { DescribeResult, TaskId } from '../src/protocol/describe-result';
+import type { FromWebview, TaskModelInfo, ToWebview } from '../src/protocol/panel';
 import { enableBoxDrawing } from './box-drawing';
 import { createContinueBar } from './continue-bar';
 import { createCropMode } from './crop-mode';

@@ -2,7 +2,7 @@
  * Boxes over the image are placed in percent of the image's own size, so they stay on the same
  * image pixels at any zoom without being moved again. `data-box` keeps the box in image pixels.
  */
-import type { Box } from '../src/protocol';
+import type { Box } from '../src/protocol/common';
 
 export function placeOverlay(overlay: HTMLElement, box: Box, image: HTMLImageElement): void {
   const w = image.naturalWidth || 1;

@@ -1,5 +1,5 @@
 /** Renders the structured outputs the worker parsed: DePlot tables and UI-structure trees. */
-import type { TableOutput, TreeNode } from '../src/protocol';
+import type { TableOutput, TreeNode } from '../src/protocol/describe-result';
 
 export function renderTable(table: TableOutput): HTMLElement {
   const wrap = document.createElement('div');

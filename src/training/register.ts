@@ -7,7 +7,7 @@ import { createLauncher } from './launcher-adapter';
 import type { TrainingLauncher } from './launcher-port';
 import { describeTarget } from './run-monitor';
 import { RunPanel } from './run-panel';
-import type { RunPanelAction } from './run-panel-protocol';
+import type { RunPanelAction } from '../protocol/run-panel';
 import { RunStore, STORE_KEY } from './run-store';
 import { OPEN_RUN_PANEL_COMMAND, RunTreeProvider, type RunTreeNode } from './run-tree';
 import { MODEL_SETTINGS, settingForTask, TRAINING_TASK_INFO, type ModelSettingKey } from './task-mapping';

@@ -1,15 +1,16 @@
 import * as vscode from 'vscode';
 import { webviewHtml } from '../webview-html';
-import type { MetricPoint } from '../../training/launcher/types';
 import type { RunMonitor } from './run-monitor';
-import { parseFromRunPanel, type RunPanelAction, type ToRunPanel } from './run-panel-protocol';
+import { parseFromRunPanel, type RunPanelAction, type RunPanelMetricPoint, type ToRunPanel } from '../protocol/run-panel';
 import { hostLabel } from './run-tree-model';
+import { panelStatus } from './run-panel-status';
 
 /** The excerpt of the log the panel shows; the full log is one click away (Open Log). */
 const LOG_EXCERPT_CHARS = 20_000;
 const FLUSH_MS = 250;
 
 export type RunPanelActionHandler = (action: RunPanelAction, runId: string) => Promise<string | null>;
+
 
 /**
  * One webview per run: live loss and metric plots, status and a log excerpt. Strict CSP with a
@@ -21,7 +22,7 @@ export class RunPanel {
   private ready = false;
   /** What the webview last reported showing (for tests and diagnostics). */
   private rendered: { points: number; state: string | null } | null = null;
-  private pendingMetrics: MetricPoint[] = [];
+  private pendingMetrics: RunPanelMetricPoint[] = [];
   private pendingLog = '';
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -102,7 +103,7 @@ export class RunPanel {
     this.post({
       type: 'init',
       run: { id: r.id, name: r.name, task: r.task, host: hostLabel(r.target), createdAt: r.createdAt },
-      status: this.monitor.status ?? null,
+      status: panelStatus(this.monitor.status),
       connection: this.monitor.connection,
       error: this.monitor.error ?? null,
       metrics: [...this.monitor.metrics],
@@ -112,7 +113,7 @@ export class RunPanel {
 
   private statusMessage(): ToRunPanel {
     this.flush();
-    return { type: 'status', status: this.monitor.status ?? null, connection: this.monitor.connection, error: this.monitor.error ?? null };
+    return { type: 'status', status: panelStatus(this.monitor.status), connection: this.monitor.connection, error: this.monitor.error ?? null };
   }
 
   private flushSoon(): void {

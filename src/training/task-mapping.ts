@@ -1,6 +1,6 @@
 // How a training task relates to the rest of the extension: which base checkpoint to suggest,
 // and which per-task model setting a fine-tuned checkpoint should replace. Pure (no vscode).
-import { DEFAULT_MODEL_FOR_TASK, REGISTRY, type Pix2StructTask, type RegistryEntry } from '../../model-runtime/src/registry';
+import { DEFAULT_MODEL_FOR_TASK, REGISTRY, type Pix2StructTask, type RegistryEntry } from '../../model-runtime/src/index';
 import type { TrainingTask } from '../../training/launcher/types';
 
 /** The extension's model settings (section `pix2struct`), one per inference command. */

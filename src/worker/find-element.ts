@@ -4,14 +4,19 @@
  * batch at a time so progress streams and Stop takes effect after the batch in flight.
  */
 import * as fs from 'node:fs';
-import { AbortError, Pix2StructError } from '../../model-runtime/src/errors';
-import { Pix2StructModel } from '../../model-runtime/src/model';
-import { folderFormat } from '../../model-runtime/src/open-model';
-import { decodeImage } from '../../model-runtime/src/preprocess/decode-image';
-import { proposeElements } from '../../model-runtime/src/tasks/element-proposals';
-import { findElement, rankRefExpCandidates, type RefExpScore } from '../../model-runtime/src/tasks/index';
-import { Pix2StructTokenizer } from '../../model-runtime/src/tokenizer';
-import type { FindElementRequest, FindElementResult, FindProgress } from '../find-element-protocol';
+import {
+  AbortError,
+  decodeImage,
+  findElement,
+  folderFormat,
+  Pix2StructError,
+  Pix2StructModel,
+  Pix2StructTokenizer,
+  proposeElements,
+  rankRefExpCandidates,
+  type RefExpScore,
+} from '../../model-runtime/src/index';
+import type { FindElementRequest, FindElementResult, FindProgress } from '../protocol/find-element';
 
 /** Candidates per encoder call: a base model encodes 4 inputs in a few seconds on a laptop CPU. */
 export const REFEXP_BATCH = 4;

@@ -3,17 +3,26 @@
  * model kept loaded per (folder, options), cancellation within one decoding step.
  */
 import { parentPort } from 'node:worker_threads';
-import { Pix2StructError } from '../../model-runtime/src/errors';
-import { resolveMaxNewTokens } from '../../model-runtime/src/generation/budget';
-import { DEFAULT_MAX_NEW_TOKENS } from '../../model-runtime/src/registry';
-import { openModel, type InferenceModel } from '../../model-runtime/src/open-model';
-import { preprocessImage } from '../../model-runtime/src/preprocess/index';
-import { Pix2StructTokenizer } from '../../model-runtime/src/tokenizer';
-import { decodeImage } from '../../model-runtime/src/preprocess/decode-image';
-import { DEPLOT_PROMPT, parseDeplotTable, parseUiStructure, toCsv, toMarkdown, widgetCaptioningInput } from '../../model-runtime/src/tasks/index';
+import {
+  decodeImage,
+  DEFAULT_MAX_NEW_TOKENS,
+  DEPLOT_PROMPT,
+  openModel,
+  parseDeplotTable,
+  parseUiStructure,
+  Pix2StructError,
+  Pix2StructTokenizer,
+  preprocessImage,
+  resolveMaxNewTokens,
+  toCsv,
+  toMarkdown,
+  widgetCaptioningInput,
+  type InferenceModel,
+} from '../../model-runtime/src/index';
 import { releaseRefExpModel, runFindElement } from './find-element';
-import type { FindElementRequest } from '../find-element-protocol';
-import type { DescribeRequest, DescribeResult, FromWorker, ToWorker } from '../protocol';
+import type { FindElementRequest } from '../protocol/find-element';
+import type { DescribeResult } from '../protocol/describe-result';
+import type { DescribeRequest, FromWorker, ToWorker } from '../protocol/worker';
 
 const port = parentPort;
 if (!port) throw new Error('inference-worker must run in a worker thread');

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MetricPoint } from '../../training/launcher/types';
-import { parseFromRunPanel, parseToRunPanel } from '../../src/training/run-panel-protocol';
+import { parseFromRunPanel, parseToRunPanel } from '../../src/protocol/run-panel';
+import { panelStatus } from '../../src/training/run-panel-status';
+import { RUN_STATES, TERMINAL_STATES } from '../../training/launcher/run-states';
 import { alignMetrics, isEvalMetric, isLoss } from '../../webview/training/plot-data';
 
 describe('messages from the run panel', () => {
@@ -29,6 +31,14 @@ describe('messages to the run panel', () => {
     assert.deepEqual(parseToRunPanel(init), init);
     assert.deepEqual(parseToRunPanel({ type: 'reply', requestId: 1, ok: false, error: 'host down' }), { type: 'reply', requestId: 1, ok: false, error: 'host down' });
     assert.deepEqual(parseToRunPanel({ type: 'reply', requestId: 2, ok: true, message: null }), { type: 'reply', requestId: 2, ok: true, message: null });
+  });
+  test('the host says whether a state is final, so the panel keeps no list of states', () => {
+    for (const state of RUN_STATES) {
+      const status = panelStatus({ state, updatedAt: 't', checkpoints: [] } as never)!;
+      assert.equal(status.terminal, (TERMINAL_STATES as readonly string[]).includes(state), state);
+      assert.deepEqual(parseToRunPanel({ type: 'status', status, connection: 'live', error: null }), { type: 'status', status, connection: 'live', error: null });
+    }
+    assert.equal(parseToRunPanel({ type: 'status', status: { state: 'running', updatedAt: 't', checkpoints: [] }, connection: 'live', error: null }), null, 'a status without the flag');
   });
   test('a metric with a non-number value or an unknown connection is refused', () => {
     assert.equal(parseToRunPanel({ type: 'metrics', points: [{ ...point, values: { loss: 'NaN' } }] }), null);

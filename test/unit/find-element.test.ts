@@ -5,9 +5,9 @@ import { Pix2StructModel } from '../../model-runtime/src/model';
 import { decodeImage } from '../../model-runtime/src/preprocess/decode-image';
 import { proposeElements } from '../../model-runtime/src/tasks/element-proposals';
 import { findElement } from '../../model-runtime/src/tasks/index';
-import { parseFindFromWebview } from '../../src/find-element-protocol';
+import { parseFindFromWebview } from '../../src/protocol/find-element';
 import { InferenceClient } from '../../src/inference-client';
-import { parseFromWebview } from '../../src/protocol';
+import { parseFromWebview } from '../../src/protocol/panel';
 import { imagePath, MODEL_DIR, trackedTempDirs } from '../helpers/fixture';
 import { makeRefExpModel, REFEXP_FALSE_ID, REFEXP_TRUE_ID } from '../helpers/refexp-model';
 

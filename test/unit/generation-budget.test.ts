@@ -12,7 +12,7 @@ import { Pix2StructModel, type ImageEncoding } from '../../model-runtime/src/mod
 import { DEFAULT_MAX_NEW_TOKENS, findRegistryEntry, REGISTRY } from '../../model-runtime/src/registry';
 import { ContinuableRun } from '../../src/continue-run';
 import { InferenceClient } from '../../src/inference-client';
-import type { DescribeResult } from '../../src/protocol';
+import type { DescribeResult } from '../../src/protocol/describe-result';
 import { IMAGES, imagePath, MODEL_DIR, modelRef, referenceInputs, tempDir } from '../helpers/fixture';
 
 const CLI = path.resolve(__dirname, '../../dist/cli.js');

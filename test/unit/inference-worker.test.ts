@@ -6,7 +6,7 @@ import { decodeImage } from '../../model-runtime/src/preprocess/decode-image';
 import { preprocessImage } from '../../model-runtime/src/preprocess/index';
 import { DEPLOT_PROMPT, widgetCaptioningInput } from '../../model-runtime/src/tasks/index';
 import { InferenceClient } from '../../src/inference-client';
-import { parseFromWebview } from '../../src/protocol';
+import { parseFromWebview } from '../../src/protocol/panel';
 import { FIXTURE_ROOT, imagePath, MODEL_DIR, modelRef, tempDir } from '../helpers/fixture';
 
 // The bundle the extension starts (npm run build), in a real worker thread.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseFromWebview, rejectedRequestId } from '../../src/protocol';
+import { parseFromWebview, rejectedRequestId } from '../../src/protocol/panel';
 
 describe('panel requests are validated (crop, alt text, re-open)', () => {
   const box = { x0: 10, y0: 20, x1: 110, y1: 70 };

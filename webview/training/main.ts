@@ -1,18 +1,23 @@
 /**
  * A training run's panel: status, live loss and evaluation plots (uPlot), and the end of the
- * log. It talks to the extension only through run-panel-protocol, validating what arrives.
+ * log. It talks to the extension only through src/protocol/run-panel, validating what arrives.
  */
 import uPlot from 'uplot';
-import type { MetricPoint, RunStatus } from '../../training/launcher/types';
-import { parseToRunPanel, type FromRunPanel, type RunPanelAction, type RunPanelInfo } from '../../src/training/run-panel-protocol';
-import type { Connection } from '../../src/training/run-tree-model';
+import {
+  parseToRunPanel,
+  type FromRunPanel,
+  type RunPanelAction,
+  type RunPanelConnection as Connection,
+  type RunPanelInfo,
+  type RunPanelMetricPoint as MetricPoint,
+  type RunPanelStatus as RunStatus,
+} from '../../src/protocol/run-panel';
 import { alignMetrics, isEvalMetric, isLoss, type AlignedSeries } from './plot-data';
 
 declare function acquireVsCodeApi(): { postMessage(message: FromRunPanel): void };
 const vscode = acquireVsCodeApi();
 
 const LOG_LINES = 300;
-const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const node = Object.assign(document.createElement(tag), props);
@@ -153,7 +158,7 @@ function renderStatus(): void {
   progress.max = total > 0 ? total : 1;
   progress.value = Math.min(status?.step ?? 0, progress.max);
   stepText.textContent = status?.step !== undefined ? (total ? `step ${status.step} / ${total}` : `step ${status.step}`) : '';
-  const terminal = TERMINAL.includes(state);
+  const terminal = status?.terminal ?? false;
   stopButton.disabled = terminal || pendingFor(stopButton);
   useButton.disabled = !(status?.finalCheckpoint || (status?.checkpoints.length ?? 0) > 0) || pendingFor(useButton);
   const notes: Record<Connection, string> = {

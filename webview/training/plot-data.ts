@@ -1,5 +1,5 @@
 // Turns metric points into uPlot's aligned columns. Pure, so the panel's plotting logic is testable.
-import type { MetricPoint } from '../../training/launcher/types';
+import type { RunPanelMetricPoint as MetricPoint } from '../../src/protocol/run-panel';
 
 export interface SeriesSpec {
   split: 'train' | 'eval';

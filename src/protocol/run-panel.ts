@@ -2,11 +2,40 @@
  * Typed messages between the extension host and a run panel (webview/training). One
  * discriminated union per direction, each with a validator: the host checks what the webview
  * sends and the webview checks what it receives. Every webview request carries a requestId and
- * gets exactly one reply, `{ ok: false, error }` included. No vscode imports: the webview
- * imports this file.
+ * gets exactly one reply, `{ ok: false, error }` included.
+ *
+ * The wire types (status, metric points, connection) are declared here rather than taken from
+ * training/launcher or the run tree: the webview bundles this file and nothing else of the host,
+ * and the host maps its own types onto these (src/training/run-panel.ts), so a launcher change
+ * that breaks what the panel receives fails the type-check there.
  */
-import type { MetricPoint, RunStatus } from '../../training/launcher/types';
-import type { Connection } from './run-tree-model';
+
+/** How the extension is connected to the run right now. */
+export type RunPanelConnection = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'ended' | 'error';
+
+/** What the panel shows of the run's status.json. */
+export interface RunPanelStatus {
+  /** The launcher's run state, shown as is (preparing, running, succeeded, …). */
+  state: string;
+  phase?: string;
+  message?: string;
+  updatedAt: string;
+  step?: number;
+  totalSteps?: number;
+  checkpoints: string[];
+  finalCheckpoint?: string;
+  /** The run has ended and will not change again: the host decides, so the panel keeps no list of states. */
+  terminal: boolean;
+}
+
+/** One line of the run's metrics.jsonl. */
+export interface RunPanelMetricPoint {
+  step: number;
+  time: string;
+  split: 'train' | 'eval';
+  /** loss, learning_rate and the task's metrics, names verbatim. */
+  values: Record<string, number>;
+}
 
 export interface RunPanelInfo {
   id: string;
@@ -20,9 +49,9 @@ export type RunPanelAction = 'stop' | 'openLog' | 'useCheckpoint' | 'reconnect';
 export const RUN_PANEL_ACTIONS: readonly RunPanelAction[] = ['stop', 'openLog', 'useCheckpoint', 'reconnect'];
 
 export type ToRunPanel =
-  | { type: 'init'; run: RunPanelInfo; status: RunStatus | null; connection: Connection; error: string | null; metrics: MetricPoint[]; log: string }
-  | { type: 'status'; status: RunStatus | null; connection: Connection; error: string | null }
-  | { type: 'metrics'; points: MetricPoint[] }
+  | { type: 'init'; run: RunPanelInfo; status: RunPanelStatus | null; connection: RunPanelConnection; error: string | null; metrics: RunPanelMetricPoint[]; log: string }
+  | { type: 'status'; status: RunPanelStatus | null; connection: RunPanelConnection; error: string | null }
+  | { type: 'metrics'; points: RunPanelMetricPoint[] }
   | { type: 'log'; text: string }
   | { type: 'reply'; requestId: number; ok: true; message: string | null }
   | { type: 'reply'; requestId: number; ok: false; error: string };
@@ -36,7 +65,7 @@ export type FromRunPanel =
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const CONNECTIONS: readonly Connection[] = ['idle', 'connecting', 'live', 'reconnecting', 'ended', 'error'];
+const CONNECTIONS: readonly RunPanelConnection[] = ['idle', 'connecting', 'live', 'reconnecting', 'ended', 'error'];
 
 /** Validates a message from the run panel; anything malformed is dropped (null). */
 export function parseFromRunPanel(raw: unknown): FromRunPanel | null {
@@ -51,18 +80,18 @@ export function parseFromRunPanel(raw: unknown): FromRunPanel | null {
   return null;
 }
 
-function validMetric(v: unknown): v is MetricPoint {
+function validMetric(v: unknown): v is RunPanelMetricPoint {
   return (
     isObject(v) && isNumber(v.step) && isString(v.time) && (v.split === 'train' || v.split === 'eval') &&
     isObject(v.values) && Object.values(v.values).every(isNumber)
   );
 }
 
-function validStatus(v: unknown): v is RunStatus | null {
-  return v === null || (isObject(v) && isString(v.state) && isString(v.updatedAt) && Array.isArray(v.checkpoints));
+function validStatus(v: unknown): v is RunPanelStatus | null {
+  return v === null || (isObject(v) && isString(v.state) && isString(v.updatedAt) && Array.isArray(v.checkpoints) && typeof v.terminal === 'boolean');
 }
 
-const validConnection = (v: unknown): v is Connection => CONNECTIONS.includes(v as Connection);
+const validConnection = (v: unknown): v is RunPanelConnection => CONNECTIONS.includes(v as RunPanelConnection);
 const validError = (v: unknown) => v === null || isString(v);
 
 /** Validates a message from the host (the webview's side of the same contract). */

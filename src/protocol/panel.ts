@@ -1,110 +1,12 @@
 /**
- * Typed messages between the extension host, the inference worker and the webview panel.
- * One discriminated union per direction; every request carries an id and gets exactly one
- * reply, `{ ok: false, error }` included, so no promise waits forever. No vscode imports:
- * the webview and the worker import this file too.
+ * Typed messages between the extension host and the webview panel. One discriminated union per
+ * direction; every panel request that carries a requestId gets exactly one reply, `{ ok: false,
+ * error }` included. What the webview sends is validated here (parseFromWebview) before the host
+ * acts on it.
  */
-import { parseFindFromWebview, type FindElementRequest, type FindElementResult, type FindFromWebview, type FindProgress, type FindToWebview } from './find-element-protocol';
-
-export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
-export type PrecisionSetting = 'auto' | 'fp32' | 'int8';
-export type OnnxVariantSetting = 'default' | 'quantized' | 'fp16';
-
-/** The precision the model ran in (fp32, int8; fp16 for some ONNX exports) and why. */
-export interface PrecisionInfo {
-  used: string;
-  reason: string;
-}
-
-export interface ErrorInfo {
-  message: string;
-  /** The runtime's error code (IMAGE_INVALID, CHECKPOINT_INVALID, ABORTED, ...) when known. */
-  code?: string;
-}
-
-/** A rectangle in image pixels, x1/y1 exclusive. */
-export interface Box {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
-
-/** Structured output the worker parsed for the panel. */
-export interface TableOutput {
-  title: string | null;
-  header: string[];
-  rows: string[][];
-  csv: string;
-  markdown: string;
-}
-
-export interface TreeNode {
-  id: string;
-  tag: string;
-  text?: string;
-  attributes: Record<string, string>;
-  children: TreeNode[];
-}
-
-export interface DescribeResult {
-  tokenIds: number[];
-  text: string | null;
-  table?: TableOutput;
-  tree?: TreeNode;
-  timingsMs: { load: number; preprocess: number; encoder: number; decoder: number };
-  provider: string;
-  precision: PrecisionInfo;
-  /** eos: the model finished; budget: maxNewTokens ran out first and the answer can be continued. */
-  stoppedBy: 'eos' | 'budget';
-  /** The budget this run had (new tokens; a continuation's are counted after its prefix). */
-  maxNewTokens: number;
-}
-
-// ---- host <-> inference worker -------------------------------------------------------
-
-export interface DescribeRequest {
-  kind: 'describe';
-  id: number;
-  task: TaskId;
-  modelPath: string;
-  imagePath: string;
-  /** Rendered as the header above the image (VQA question, DePlot prompt). */
-  question?: string;
-  /** Widget captioning: drawn on the screenshot before it is encoded. */
-  box?: Box;
-  maxPatches?: number;
-  /** The user's budget; without it the checkpoint's generation_config.json, else taskMaxNewTokens. */
-  maxNewTokens?: number;
-  /** The task's budget (registry), for checkpoints that set none. */
-  taskMaxNewTokens?: number;
-  /** Continue: the ids a run stopped by its budget returned, fed to the decoder before generating on. */
-  prefixIds?: number[];
-  threads?: number;
-  executionProvider?: ExecutionProviderSetting;
-  /** Where "Enable CUDA" installed provider libraries (SessionOptions.providerLibraryDir). */
-  providerLibraryDir?: string;
-  precision?: PrecisionSetting;
-  graphCacheDir?: string;
-  /** Which graphs of an ONNX-export folder to run (pix2struct.onnxVariant); folders with weights ignore it. */
-  onnxVariant?: OnnxVariantSetting;
-}
-
-/** `shutdown`: cancel everything, release the model and let the thread end on its own. */
-export type ToWorker = DescribeRequest | FindElementRequest | { kind: 'cancel'; id: number } | { kind: 'unload' } | { kind: 'shutdown' };
-
-export type FromWorker =
-  | { kind: 'ready' }
-  | { kind: 'token'; id: number; step: number; tokenId: number; text: string | null }
-  | { kind: 'reply'; id: number; ok: true; result: DescribeResult }
-  | { kind: 'reply'; id: number; ok: true; result: FindElementResult }
-  | FindProgress
-  | { kind: 'reply'; id: number; ok: false; error: ErrorInfo };
-
-// ---- host <-> webview ------------------------------------------------------------------
-
-export type TaskId = 'describe' | 'ask' | 'summarize' | 'ui' | 'table' | 'widget';
-export const TASK_IDS: readonly TaskId[] = ['describe', 'ask', 'summarize', 'ui', 'table', 'widget'];
+import type { Box, ErrorInfo } from './common';
+import { TASK_IDS, type DescribeResult, type TaskId } from './describe-result';
+import { parseFindFromWebview, type FindFromWebview, type FindToWebview } from './find-element';
 
 export interface ShownImage {
   /** A webview URI the panel can load. */

@@ -1,8 +1,8 @@
 /**
  * Find Element (RefExp) messages: host <-> inference worker and host <-> webview. Kept apart
- * from protocol.ts, which includes these in its unions and validation. No vscode imports.
+ * from worker.ts and panel.ts, which include these in their unions and validation.
  */
-import type { Box, ErrorInfo, ExecutionProviderSetting, PrecisionInfo, PrecisionSetting } from './protocol';
+import type { Box, ErrorInfo, ExecutionProviderSetting, PrecisionInfo, PrecisionSetting } from './common';
 
 // ---- host <-> inference worker -------------------------------------------------------
 
